@@ -1,0 +1,46 @@
+/**
+ * The one error type of Talon. Every layer below the transports throws it (or a typed error that
+ * the engine maps to it); every transport maps `code` to its status 1:1. Messages say what to do
+ * next and never contain a secret value.
+ */
+export const talonErrorStatus = {
+  invalid_input: 400,
+  unauthenticated: 401,
+  payment_required: 402,
+  forbidden: 403,
+  approval_required: 403,
+  not_found: 404,
+  conflict: 409,
+  gone: 410,
+  payload_too_large: 413,
+  unprocessable: 422,
+  locked: 423,
+  rate_limited: 429,
+  internal: 500,
+  hsm_unavailable: 503,
+} as const;
+
+export type TalonErrorCode = keyof typeof talonErrorStatus;
+
+export interface TalonErrorOptions {
+  details?: Record<string, unknown>;
+  cause?: unknown;
+}
+
+export class TalonError extends Error {
+  readonly code: TalonErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: TalonErrorCode, message: string, options: TalonErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TalonError';
+    this.code = code;
+    this.status = talonErrorStatus[code];
+    this.details = options.details ?? {};
+  }
+
+  static is(value: unknown, code?: TalonErrorCode): value is TalonError {
+    return value instanceof TalonError && (code === undefined || value.code === code);
+  }
+}
