@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pkcs11js from 'pkcs11js';
+import { HsmError, ckrCode, toHsmError } from './hsm-error.js';
+import { KeyStore, type KeyStoreOptions } from './key-store.js';
+import { acquireModule, defaultSoftHsmModule, findTokenSlot, paddedTokenLabel, releaseModule } from './pkcs11-module.js';
+
+/**
+ * The embedded SoftHSM2 token: a token folder and its own softhsm2.conf inside Talon's data
+ * folder. SoftHSM2 reads SOFTHSM2_CONF once, when the module is initialised, so one process
+ * serves one embedded token folder.
+ */
+export interface EmbeddedTokenPaths {
+  folder: string;
+  config: string;
+  tokens: string;
+  /** The security officer PIN, wrapped by the token's key-encryption key. */
+  sealedSoPin: string;
+}
+
+export function embeddedTokenPaths(dataDir: string): EmbeddedTokenPaths {
+  const folder = join(dataDir, 'softhsm2');
+  return {
+    folder,
+    config: join(folder, 'softhsm2.conf'),
+    tokens: join(folder, 'tokens'),
+    sealedSoPin: join(folder, 'so-pin.sealed'),
+  };
+}
+
+let activeConfig: string | undefined;
+
+/** Point SoftHSM2 at the data folder's token folder, creating the folder and its config. */
+export function useEmbeddedSoftHsm(dataDir: string): EmbeddedTokenPaths {
+  const paths = embeddedTokenPaths(dataDir);
+  if (activeConfig !== undefined && activeConfig !== paths.config) {
+    throw new HsmError(
+      'token_error',
+      `This process already uses the SoftHSM2 configuration ${activeConfig}; one process serves one embedded token folder.`,
+    );
+  }
+  mkdirSync(paths.tokens, { recursive: true, mode: 0o700 });
+  chmodSync(paths.folder, 0o700);
+  if (!existsSync(paths.config)) {
+    writeFileSync(
+      paths.config,
+      [
+        `directories.tokendir = ${paths.tokens}`,
+        'objectstore.backend = file',
+        'log.level = ERROR',
+        'slots.removable = false',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+  }
+  process.env.SOFTHSM2_CONF = paths.config;
+  activeConfig = paths.config;
+  return paths;
+}
+
+export interface CreateEmbeddedTokenOptions extends Omit<KeyStoreOptions, 'modulePath'> {
+  dataDir: string;
+  userPin: string;
+  modulePath?: string;
+}
+
+/**
+ * Create the embedded token with the PIN the human chose, log in, create the keys, and seal the
+ * generated security officer PIN under the token's key-encryption key. Returns the logged-in
+ * key store. Refuses when a token with this label already exists.
+ */
+export async function createEmbeddedToken(options: CreateEmbeddedTokenOptions): Promise<KeyStore> {
+  const paths = useEmbeddedSoftHsm(options.dataDir);
+  const modulePath = options.modulePath ?? defaultSoftHsmModule;
+  const pkcs11 = acquireModule(modulePath);
+  const soPin = randomBytes(32);
+  try {
+    if (findTokenSlot(pkcs11, options.tokenLabel)) {
+      throw new HsmError('key_exists', `A token labelled '${options.tokenLabel}' already exists in ${paths.tokens}.`);
+    }
+    const slot = pkcs11
+      .C_GetSlotList(true)
+      .find((candidate) => (pkcs11.C_GetTokenInfo(candidate).flags & pkcs11js.CKF_TOKEN_INITIALIZED) === 0);
+    if (!slot) throw new HsmError('hsm_unavailable', 'SoftHSM2 offers no free slot for a new token.');
+    const soPinText = soPin.toString('hex');
+    pkcs11.C_InitToken(slot, soPinText, paddedTokenLabel(options.tokenLabel));
+    const initialised = findTokenSlot(pkcs11, options.tokenLabel);
+    if (!initialised) throw new HsmError('token_error', 'SoftHSM2 did not create the token.');
+    const session = pkcs11.C_OpenSession(initialised, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+    try {
+      pkcs11.C_Login(session, pkcs11js.CKU_SO, soPinText);
+      pkcs11.C_InitPIN(session, options.userPin);
+      pkcs11.C_Logout(session);
+    } finally {
+      pkcs11.C_CloseSession(session);
+    }
+  } catch (error) {
+    soPin.fill(0);
+    throw ckrCode(error) === pkcs11js.CKR_PIN_LEN_RANGE
+      ? new HsmError('wrong_pin', 'The PIN length is out of range for SoftHSM2 (4 to 255 characters).')
+      : toHsmError(error, 'creating the embedded token');
+  } finally {
+    releaseModule(modulePath);
+  }
+
+  const keyStore = KeyStore.open({ ...options, modulePath });
+  try {
+    await keyStore.login(options.userPin);
+    writeFileSync(paths.sealedSoPin, await keyStore.wrapDataKey(soPin), { mode: 0o600 });
+    return keyStore;
+  } catch (error) {
+    keyStore.close();
+    throw error;
+  } finally {
+    soPin.fill(0);
+  }
+}
+
+/** Unseal the security officer PIN (needs a logged-in key store), e.g. to reset a locked user PIN. */
+export async function unsealSoPin(keyStore: KeyStore, dataDir: string): Promise<string> {
+  const key = await keyStore.unwrapDataKey(readFileSync(embeddedTokenPaths(dataDir).sealedSoPin));
+  try {
+    return key.toString('hex');
+  } finally {
+    key.fill(0);
+  }
+}
