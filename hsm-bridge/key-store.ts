@@ -40,6 +40,8 @@ export interface KeyStoreOptions {
   sessions?: number;
   /** Use this wrap mechanism for new blobs instead of the probed default (tests, migrations). */
   wrapMechanism?: WrapMechanism;
+  /** How token calls run; default 'auto' (see TokenCalls). */
+  callMode?: CallMode | 'auto';
 }
 
 export interface TokenInfo {
@@ -57,6 +59,8 @@ export interface TokenInfo {
   /** Wrap mechanisms that round-tripped a key in the probe, in order of preference. */
   wrapMechanisms: WrapMechanism[];
   defaultWrapMechanism: WrapMechanism | null;
+  /** Whether the slow calls run on the event loop ('blocking') or on libuv's pool ('async'). */
+  callMode: CallMode;
 }
 
 /** CK_STATE values (PKCS#11 2.40 §5.7.1); pkcs11js does not export them. */
@@ -120,6 +124,7 @@ export class KeyStore {
   private readonly publicKeys = new Map<string, EcPublicKey>();
   private readonly rsaPublicKeys = new Map<string, KeyObject>();
   private pin: string | null = null;
+  private calls: TokenCalls;
   private probed: WrapMechanism[] = [];
   private closed = false;
 
@@ -129,6 +134,7 @@ export class KeyStore {
     slot: pkcs11js.Handle,
   ) {
     this.pkcs11 = pkcs11;
+    this.calls = new TokenCalls(pkcs11, options.callMode === 'blocking' ? 'blocking' : 'async');
     this.pool = new SessionPool(pkcs11, options.sessions);
     this.pool.open(slot);
   }
@@ -169,6 +175,7 @@ export class KeyStore {
     });
     this.pin = pin;
     await this.ensureKeys();
+    if ((this.options.callMode ?? 'auto') === 'auto') this.calls = new TokenCalls(this.pkcs11, await this.timeTokenCall());
     this.probed = await this.probeWrapMechanisms();
   }
 
@@ -213,6 +220,7 @@ export class KeyStore {
         .sort(),
       wrapMechanisms: [...this.probed],
       defaultWrapMechanism: this.defaultWrapMechanism(),
+      callMode: this.calls.mode,
     };
   }
 
@@ -234,7 +242,7 @@ export class KeyStore {
         const iv = randomBytes(gcmIvLength);
         const sealed = await this.run('wrapping a data key (AES-GCM)', async (session) => {
           this.pkcs11.C_EncryptInit(session, gcmMechanism(iv, header), this.secretKey(session, keyLabels.kek));
-          return this.pkcs11.C_EncryptAsync(session, dataKey, Buffer.alloc(dataKeyLength + gcmTagLength));
+          return this.calls.encrypt(session, dataKey, Buffer.alloc(dataKeyLength + gcmTagLength));
         });
         return Buffer.concat([header, iv, sealed]);
       }
@@ -291,8 +299,8 @@ export class KeyStore {
           const key = this.secretKey(session, keyLabel);
           this.pkcs11.C_DecryptInit(session, gcmMechanism(payload.subarray(0, gcmIvLength), header), key);
           const out = Buffer.alloc(dataKeyLength + gcmTagLength);
-          const plain = await this.pkcs11
-            .C_DecryptAsync(session, payload.subarray(gcmIvLength), out)
+          const plain = await this.calls
+            .decrypt(session, payload.subarray(gcmIvLength), out)
             .catch((error: unknown) => {
               throw ckrCode(error) === pkcs11js.CKR_GENERAL_ERROR || ckrCode(error) === pkcs11js.CKR_ENCRYPTED_DATA_INVALID
                 ? tampered(error)
@@ -302,8 +310,8 @@ export class KeyStore {
         }
         case 'aes-key-wrap': {
           const key = this.secretKey(session, keyLabel);
-          const temporary = await this.pkcs11
-            .C_UnwrapKeyAsync(session, { mechanism: pkcs11js.CKM_AES_KEY_WRAP }, key, payload, sessionDataKeyTemplate)
+          const temporary = await this.calls
+            .unwrapKey(session, { mechanism: pkcs11js.CKM_AES_KEY_WRAP }, key, payload, sessionDataKeyTemplate)
             .catch((error: unknown) => {
               const code = ckrCode(error);
               throw code === pkcs11js.CKR_WRAPPED_KEY_INVALID || code === pkcs11js.CKR_GENERAL_ERROR ? tampered(error) : error;
@@ -320,8 +328,8 @@ export class KeyStore {
         case 'rsa-oaep-sha1': {
           const key = this.privateKey(session, keyLabel);
           this.pkcs11.C_DecryptInit(session, oaepMechanism(mechanism), key);
-          const plain = await this.pkcs11
-            .C_DecryptAsync(session, payload, Buffer.alloc(maxRsaBytes))
+          const plain = await this.calls
+            .decrypt(session, payload, Buffer.alloc(maxRsaBytes))
             .catch((error: unknown) => {
               const code = ckrCode(error);
               throw code === pkcs11js.CKR_ENCRYPTED_DATA_INVALID ||
@@ -343,7 +351,7 @@ export class KeyStore {
     this.requireLogin('computing an HMAC');
     return this.run('computing an HMAC', async (session) => {
       this.pkcs11.C_SignInit(session, { mechanism: pkcs11js.CKM_SHA256_HMAC }, this.secretKey(session, label));
-      return this.pkcs11.C_SignAsync(session, data, Buffer.alloc(32));
+      return this.calls.sign(session, data, Buffer.alloc(32));
     });
   }
 
@@ -398,7 +406,7 @@ export class KeyStore {
     const { publicKey } = await this.ecPublicKey(label);
     const raw = await this.run('signing a digest', async (session) => {
       this.pkcs11.C_SignInit(session, { mechanism: pkcs11js.CKM_ECDSA }, this.privateKey(session, label));
-      return this.pkcs11.C_SignAsync(session, digest, Buffer.alloc(64));
+      return this.calls.sign(session, digest, Buffer.alloc(64));
     });
     return normaliseEcdsaSignature(raw, digest, publicKey);
   }
@@ -494,6 +502,27 @@ export class KeyStore {
       );
     }
     return working;
+  }
+
+  /**
+   * Decide how token calls run from how long one takes. A blocking pkcs11js call holds the event
+   * loop for its whole duration; the *Async form moves it to libuv's thread pool at a fixed cost of
+   * a thread hop and a promise (about 0.1 ms here). On SoftHSM2 a call takes tens of microseconds,
+   * so blocking is cheaper and harmless (measured in `npm run bench`); a YubiHSM 2 takes tens of
+   * milliseconds, which must not block the loop. The threshold sits far from both.
+   */
+  private async timeTokenCall(): Promise<CallMode> {
+    const timings = await this.pool.use((session) => {
+      const key = this.secretKey(session, keyLabels.hmac);
+      return [0, 1, 2, 3, 4].map(() => {
+        const started = process.hrtime.bigint();
+        this.pkcs11.C_SignInit(session, { mechanism: pkcs11js.CKM_SHA256_HMAC }, key);
+        this.pkcs11.C_Sign(session, Buffer.alloc(32), Buffer.alloc(32));
+        return Number(process.hrtime.bigint() - started) / 1e6;
+      });
+    });
+    const median = timings.sort((a, b) => a - b)[2]!;
+    return median < blockingCallThresholdMs ? 'blocking' : 'async';
   }
 
   /** The RSA key-encryption public key as a Node key object, created on the token when asked to. */
@@ -651,6 +680,58 @@ export class KeyStore {
 
   private privateKey(session: Session, label: string): ObjectHandle {
     return this.requireObject(session, pkcs11js.CKO_PRIVATE_KEY, label);
+  }
+}
+
+export type CallMode = 'blocking' | 'async';
+
+/** A token call that blocks the event loop for longer than this runs on the thread pool instead. */
+const blockingCallThresholdMs = 1;
+
+/** The token calls that may be slow, each either blocking or on libuv's thread pool; both answer a promise. */
+class TokenCalls {
+  constructor(
+    private readonly pkcs11: pkcs11js.PKCS11,
+    readonly mode: CallMode,
+  ) {}
+
+  private run<T>(blocking: () => T, async: () => Promise<T>): Promise<T> {
+    if (this.mode === 'async') return async();
+    return new Promise<T>((resolve) => resolve(blocking()));
+  }
+
+  encrypt(session: Session, input: Buffer, output: Buffer): Promise<Buffer> {
+    return this.run(
+      () => this.pkcs11.C_Encrypt(session, input, output),
+      () => this.pkcs11.C_EncryptAsync(session, input, output),
+    );
+  }
+
+  decrypt(session: Session, input: Buffer, output: Buffer): Promise<Buffer> {
+    return this.run(
+      () => this.pkcs11.C_Decrypt(session, input, output),
+      () => this.pkcs11.C_DecryptAsync(session, input, output),
+    );
+  }
+
+  sign(session: Session, input: Buffer, output: Buffer): Promise<Buffer> {
+    return this.run(
+      () => this.pkcs11.C_Sign(session, input, output),
+      () => this.pkcs11.C_SignAsync(session, input, output),
+    );
+  }
+
+  unwrapKey(
+    session: Session,
+    mechanism: pkcs11js.Mechanism,
+    key: ObjectHandle,
+    wrapped: Buffer,
+    template: pkcs11js.Template,
+  ): Promise<ObjectHandle> {
+    return this.run(
+      () => this.pkcs11.C_UnwrapKey(session, mechanism, key, wrapped, template),
+      () => this.pkcs11.C_UnwrapKeyAsync(session, mechanism, key, wrapped, template),
+    );
   }
 }
 

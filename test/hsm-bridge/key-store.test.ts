@@ -39,6 +39,7 @@ describe('token information', () => {
     expect(info.mechanisms).toContain('ECDSA');
     expect(info.wrapMechanisms).toEqual(['aes-gcm', 'aes-key-wrap']);
     expect(info.defaultWrapMechanism).toBe('aes-gcm');
+    expect(info.callMode).toBe('blocking'); // SoftHSM2 answers in microseconds
   });
 
   it('seals the generated security officer PIN in a 0600 file', async () => {
@@ -109,6 +110,27 @@ describe('data key wrapping', () => {
     const blobs = await Promise.all(keys.map((key, i) => keyStore.wrapDataKey(key, i % 2 ? 'aes-gcm' : 'aes-key-wrap')));
     const unwrapped = await Promise.all(blobs.map((blob) => keyStore.unwrapDataKey(blob)));
     unwrapped.forEach((key, i) => expect(key.equals(keys[i]!)).toBe(true));
+  });
+});
+
+describe('token calls on the thread pool (the mode slow tokens get)', () => {
+  it('wraps, unwraps, signs and rejects tampering the same way', async () => {
+    const asyncStore = KeyStore.open({ tokenLabel: testTokenLabel, callMode: 'async', sessions: 2 });
+    try {
+      await asyncStore.login(testPin);
+      expect(asyncStore.tokenInfo().callMode).toBe('async');
+      const keys = Array.from({ length: 50 }, () => randomBytes(32));
+      const blobs = await Promise.all(keys.map((key, i) => asyncStore.wrapDataKey(key, i % 2 ? 'aes-gcm' : 'aes-key-wrap')));
+      const unwrapped = await Promise.all(blobs.map((blob) => asyncStore.unwrapDataKey(blob)));
+      unwrapped.forEach((key, i) => expect(key.equals(keys[i]!)).toBe(true));
+      const tampered = Buffer.from(blobs[1]!);
+      tampered[tampered.length - 1]! ^= 1;
+      await expectHsmError(asyncStore.unwrapDataKey(tampered), 'invalid_blob');
+      const data = Buffer.from('async');
+      expect((await asyncStore.hmac(data)).equals(await keyStore.hmac(data))).toBe(true);
+    } finally {
+      asyncStore.close();
+    }
   });
 });
 

@@ -1,0 +1,52 @@
+// `npm run bench`: every benchmark in one run, printed as a table and written to bench/.
+// Each figure is a ratio against a baseline measured in the same run, or a latency distribution.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { KeyStore } from '../../hsm-bridge/index.js';
+import { createTestToken, testPin, testTokenLabel } from '../fixtures/test-token.js';
+import type { Measurement, Ratio } from './measure.js';
+import { type SuiteResult, benchToken } from './token-bench.js';
+
+const scale = Number(process.env.TALON_BENCH_SCALE ?? '1');
+
+function table(measurements: Measurement[]): string {
+  const header = '| operation | N | ops/s | p50 ms | p95 ms | p99 ms | loop block/call ms | max loop delay ms |';
+  const rows = measurements.map(
+    (m) =>
+      `| ${m.name} | ${m.count} | ${m.opsPerSecond.toFixed(0)} | ${m.p50Ms.toFixed(3)} | ${m.p95Ms.toFixed(3)} | ${m.p99Ms.toFixed(3)} | ${m.syncPartMs.toFixed(4)} | ${m.maxLoopBlockMs.toFixed(2)} |`,
+  );
+  return [header, '|---|---:|---:|---:|---:|---:|---:|---:|', ...rows].join('\n');
+}
+
+function ratioTable(ratios: Ratio[]): string {
+  const rows = ratios.map(
+    (r) =>
+      `| ${r.name} | ${r.value.toFixed(3)} | ${r.goal ? `≥ ${r.goal.atLeast}` : ''} | ${r.met === undefined ? '' : r.met ? 'met' : 'MISSED'} |`,
+  );
+  return ['| ratio | value | goal | |', '|---|---:|---:|---|', ...rows].join('\n');
+}
+
+const token = await createTestToken();
+const results: SuiteResult[] = [];
+try {
+  const asyncStore = KeyStore.open({ tokenLabel: testTokenLabel, callMode: 'async' });
+  await asyncStore.login(testPin);
+  results.push(await benchToken(token.keyStore, asyncStore, scale));
+  asyncStore.close();
+} finally {
+  token.cleanup();
+}
+
+const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+const markdown = [
+  '# Talon benchmarks',
+  '',
+  `Measured ${new Date().toISOString()} on ${machine}. Scale ${scale}.`,
+  ...results.flatMap((r) => ['', `## ${r.suite}`, '', table(r.measurements), '', ratioTable(r.ratios)]),
+  '',
+].join('\n');
+mkdirSync('bench', { recursive: true });
+writeFileSync('bench/results.json', `${JSON.stringify({ machine, scale, results }, null, 2)}\n`);
+writeFileSync('bench/results.md', markdown);
+console.log(markdown);
+console.log('Written: bench/results.json, bench/results.md');
