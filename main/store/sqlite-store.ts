@@ -1,0 +1,71 @@
+import Database from 'better-sqlite3';
+import { createAgentRepository } from './agent-repository.js';
+import { createApiKeyRepository } from './api-key-repository.js';
+import { createAuditRepository } from './audit-repository.js';
+import { createMetaRepository } from './meta-repository.js';
+import { migrate } from './migrations/index.js';
+import { createPolicyRepository } from './policy-repository.js';
+import { createSecretRepository } from './secret-repository.js';
+import type { Store } from './store.js';
+import { createUserRepository } from './user-repository.js';
+import { createVaultRepository } from './vault-repository.js';
+
+/** The SQLite store, with the upkeep that only a SQLite file needs (offline maintenance, backups). */
+export interface SqliteStore extends Store {
+  /** `PRAGMA integrity_check`: `ok`, or the problems found, one a line. */
+  integrityCheck(): string;
+  /**
+   * Copies the write-ahead log into the database file and empties it, e.g. before a file copy.
+   * False when a reader in another connection kept part of the log in use.
+   */
+  checkpoint(): boolean;
+}
+
+/**
+ * Opens (creating if need be) the database file, brings its schema up to date and returns the
+ * repositories over one connection. Refuses a file written by a newer Talon.
+ *
+ * WAL lets readers go on while one writer writes; `synchronous = FULL` makes a committed write
+ * survive a power cut; `busy_timeout` makes a second process wait for the write lock, up to 5 s,
+ * instead of failing at once.
+ */
+export function openSqliteStore(file: string): SqliteStore {
+  const db = new Database(file);
+  try {
+    db.pragma('busy_timeout = 5000');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+
+  return {
+    vaults: createVaultRepository(db),
+    secrets: createSecretRepository(db),
+    agents: createAgentRepository(db),
+    users: createUserRepository(db),
+    apiKeys: createApiKeyRepository(db),
+    policies: createPolicyRepository(db),
+    audit: createAuditRepository(db),
+    meta: createMetaRepository(db),
+    // BEGIN IMMEDIATE takes the write lock first, so two writers queue (busy_timeout) instead of
+    // both reading and then one failing to upgrade its read to a write.
+    transaction: (fn) => db.transaction(fn).immediate(),
+    integrityCheck: () =>
+      (db.pragma('integrity_check') as { integrity_check: string }[])
+        .map((row) => row.integrity_check)
+        .join('\n'),
+    checkpoint: () => {
+      const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      return result?.busy === 0;
+    },
+    close: () => {
+      if (!db.open) return;
+      db.pragma('optimize');
+      db.close();
+    },
+  };
+}
