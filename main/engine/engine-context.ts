@@ -1,0 +1,50 @@
+import type { KeyStore } from '../../hsm-bridge/index.js';
+import type { Store, VaultRow } from '../store/store.js';
+import type { AccessControl } from './access-control.js';
+import type { AuditLog } from './audit-log.js';
+import { type KeyRing, lockedMessage } from './key-ring.js';
+import type { Principal } from './principal.js';
+import { TalonError } from './talon-error.js';
+import type { ValueBarrier } from './value-barrier.js';
+
+export interface EngineOptions {
+  /** Largest secret value accepted, in bytes (UTF-8). Default 256 KiB. */
+  maxValueBytes: number;
+  /** Lifetime of agent and user JWTs when the agent sets none. Default 3600 s (1Claw's). */
+  tokenTtlSeconds: number;
+  now: () => Date;
+}
+
+export const defaultEngineOptions: EngineOptions = {
+  maxValueBytes: 256 * 1024,
+  tokenTtlSeconds: 3600,
+  now: () => new Date(),
+};
+
+/** What every engine service shares: one store, one token, one key ring, one audit log. */
+export interface EngineContext {
+  store: Store;
+  keyStore: KeyStore;
+  keyRing: KeyRing;
+  barrier: ValueBarrier;
+  audit: AuditLog;
+  access: AccessControl;
+  options: EngineOptions;
+}
+
+export function requireUnlocked(context: EngineContext): void {
+  if (!context.keyRing.isUnlocked) throw new TalonError('locked', lockedMessage);
+}
+
+/** The vault, if it exists and the principal may see it; otherwise 404 (not telling which). */
+export function requireVault(context: EngineContext, principal: Principal, vaultId: string): VaultRow {
+  const vault = context.store.vaults.get(vaultId.toLowerCase());
+  if (!vault || !context.access.canSeeVault(principal, vault)) {
+    throw new TalonError('not_found', `No vault with id ${vaultId} is visible to you. List your vaults to find its id.`);
+  }
+  return vault;
+}
+
+export function actorOf(principal: Principal): { type: 'user' | 'agent'; id: string } {
+  return { type: principal.type, id: principal.id };
+}

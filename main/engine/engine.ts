@@ -1,0 +1,158 @@
+import type { KeyStore } from '../../hsm-bridge/index.js';
+import type { Store } from '../store/store.js';
+import { AccessControl } from './access-control.js';
+import { AgentService } from './agent-service.js';
+import { AuditLog, type AuditVerification } from './audit-log.js';
+import { AuthService, type PersonalKeyCreated } from './auth-service.js';
+import { type EngineContext, type EngineOptions, defaultEngineOptions } from './engine-context.js';
+import { newId } from './ids.js';
+import { KeyRing } from './key-ring.js';
+import { PolicyService } from './policy-service.js';
+import type { CallContext, Principal } from './principal.js';
+import { SecretService } from './secret-service.js';
+import { TalonError } from './talon-error.js';
+import { ValueBarrier, hsmToTalonError } from './value-barrier.js';
+import { VaultService } from './vault-service.js';
+
+export interface EngineStatus {
+  unlocked: boolean;
+  users: number;
+  token: { label: string; manufacturer: string; model: string; serial: string } | null;
+}
+
+/**
+ * The vault engine: one service API that every transport (REST, MCP, IPC, CLI) calls with a
+ * Principal. All authorization happens inside it. Construct it once per process (the one owner
+ * of the database and the token session).
+ */
+export class Engine {
+  readonly vaults: VaultService;
+  readonly secrets: SecretService;
+  readonly policies: PolicyService;
+  readonly agents: AgentService;
+  readonly auth: AuthService;
+  private readonly context: EngineContext;
+
+  constructor(store: Store, keyStore: KeyStore, options: Partial<EngineOptions> = {}) {
+    const keyRing = new KeyRing();
+    const resolved = { ...defaultEngineOptions, ...options };
+    this.context = {
+      store,
+      keyStore,
+      keyRing,
+      barrier: new ValueBarrier(keyStore, keyRing),
+      audit: new AuditLog(store, keyRing, resolved.now),
+      access: new AccessControl(store),
+      options: resolved,
+    };
+    this.vaults = new VaultService(this.context);
+    this.secrets = new SecretService(this.context);
+    this.policies = new PolicyService(this.context);
+    this.agents = new AgentService(this.context);
+    this.auth = new AuthService(this.context);
+  }
+
+  get isUnlocked(): boolean {
+    return this.context.keyRing.isUnlocked;
+  }
+
+  /** Log in to the token and derive the in-memory subkeys. */
+  async unlock(pin: string, call: CallContext): Promise<void> {
+    try {
+      if (!this.context.keyStore.isLoggedIn) await this.context.keyStore.login(pin);
+      await this.context.keyRing.unlock(this.context.keyStore);
+    } catch (error) {
+      throw hsmToTalonError(error);
+    }
+    this.context.audit.append({ action: 'talon.unlock', actor: { type: 'system', id: null }, outcome: 'success', ip: call.ip ?? null });
+  }
+
+  /** Zero every key held in memory and log out of the token. */
+  async lock(call: CallContext): Promise<void> {
+    if (this.context.keyRing.isUnlocked) {
+      this.context.audit.append({ action: 'talon.lock', actor: { type: 'system', id: null }, outcome: 'success', ip: call.ip ?? null });
+    }
+    this.context.keyRing.lock();
+    if (this.context.keyStore.isLoggedIn) await this.context.keyStore.logout().catch(() => undefined);
+  }
+
+  status(): EngineStatus {
+    let token: EngineStatus['token'] = null;
+    try {
+      const info = this.context.keyStore.tokenInfo();
+      token = { label: info.label, manufacturer: info.manufacturer, model: info.model, serial: info.serial };
+    } catch {
+      token = null;
+    }
+    return { unlocked: this.isUnlocked, users: this.context.store.users.count(), token };
+  }
+
+  /**
+   * First run: create the owner and their first personal API key. Idempotent: once an owner
+   * exists it returns null and changes nothing.
+   */
+  setUpOwner(owner: { email: string; displayName?: string }, call: CallContext): { userId: string; apiKey: PersonalKeyCreated } | null {
+    if (!this.isUnlocked) throw new TalonError('locked', 'Unlock Talon before setting it up.');
+    return this.context.store.transaction(() => {
+      if (this.context.store.users.list().some((user) => user.role === 'owner')) return null;
+      const userId = newId();
+      this.context.store.users.insert({
+        id: userId,
+        email: owner.email,
+        displayName: owner.displayName ?? 'Owner',
+        role: 'owner',
+        passwordHash: null,
+        totpJson: null,
+        isActive: true,
+        createdAt: this.context.options.now().toISOString(),
+      });
+      const apiKey = this.auth.insertPersonalKey(userId, 'first key');
+      this.context.audit.append({
+        action: 'talon.setup',
+        actor: { type: 'system', id: null },
+        outcome: 'success',
+        resourceType: 'user',
+        resourceId: userId,
+        ip: call.ip ?? null,
+      });
+      return { userId, apiKey };
+    });
+  }
+
+  verifyAudit(principal: Principal): AuditVerification {
+    this.requireHuman(principal);
+    return this.context.audit.verify();
+  }
+
+  queryAudit(
+    principal: Principal,
+    filter: { vaultId?: string; actorId?: string; action?: string; outcome?: 'success' | 'denied' | 'error'; from?: string; to?: string; limit?: number; offset?: number },
+  ) {
+    this.requireHuman(principal);
+    const limit = Math.min(Math.max(1, filter.limit ?? 100), 1000);
+    const { events, count } = this.context.audit.query({ ...filter, limit, offset: filter.offset ?? 0 });
+    return {
+      count,
+      events: events.map((event) => ({
+        id: event.id,
+        seq: event.seq,
+        action: event.action,
+        actor_type: event.actorType,
+        actor_id: event.actorId,
+        vault_id: event.vaultId,
+        resource_type: event.resourceType,
+        resource_id: event.resourceId,
+        path: event.path,
+        outcome: event.outcome,
+        details: JSON.parse(event.detailsJson) as Record<string, unknown>,
+        ip_address: event.ipAddress,
+        created_at: event.createdAt,
+      })),
+    };
+  }
+
+  private requireHuman(principal: Principal): void {
+    if (!this.isUnlocked) throw new TalonError('locked', 'Talon is locked. Unlock it with the token PIN, then retry.');
+    if (principal.type !== 'user') throw new TalonError('forbidden', 'Only a human can read the audit log.');
+  }
+}

@@ -1,0 +1,12 @@
+export { Engine, type EngineStatus } from './engine.js';
+export type { EngineOptions } from './engine-context.js';
+export type { CallContext, Principal, AgentPrincipal, UserPrincipal } from './principal.js';
+export { TalonError, talonErrorStatus, type TalonErrorCode } from './talon-error.js';
+export type { SecretMetadata, SecretValue, SecretVersionInfo, SecretPage } from './secret-service.js';
+export type { VaultInfo } from './vault-service.js';
+export type { PolicyInfo } from './policy-service.js';
+export type { AgentInfo, AgentCreated } from './agent-service.js';
+export type { TokenResponse, PersonalKeyCreated } from './auth-service.js';
+export type { AuditVerification } from './audit-log.js';
+export type { Decision, Permission } from './policy-decision.js';
+export * from './schemas.js';

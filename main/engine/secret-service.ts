@@ -1,0 +1,467 @@
+import { randomInt } from 'node:crypto';
+import type { SecretRow, SecretVersionRow, SecretVersionSummary, VaultRow } from '../store/store.js';
+import { type EngineContext, actorOf, requireUnlocked, requireVault } from './engine-context.js';
+import { parseEnvBundle } from './env-bundle.js';
+import { newId } from './ids.js';
+import type { Permission } from './policy-decision.js';
+import type { CallContext, Principal } from './principal.js';
+import {
+  type PutSecretRequest,
+  type RotateSecretRequest,
+  type SecretType,
+  parseRequest,
+  putSecretRequestSchema,
+  rotateSecretRequestSchema,
+} from './schemas.js';
+import { normalizePathPrefix, normalizeSecretPath } from './secret-path.js';
+import { TalonError } from './talon-error.js';
+
+/** 1Claw's SecretMetadataResponse, plus Talon's access counts and times. Never a value. */
+export interface SecretMetadata {
+  id: string;
+  path: string;
+  type: string;
+  version: number;
+  metadata: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+  expires_at: string | null;
+  max_access_count: number;
+  access_count: number;
+  is_disabled: boolean;
+  deleted_at: string | null;
+}
+
+export interface SecretValue {
+  id: string;
+  path: string;
+  type: string;
+  value: string;
+  version: number;
+  metadata: Record<string, unknown>;
+  created_by: string;
+  created_at: string;
+  expires_at: string | null;
+}
+
+export interface SecretVersionInfo {
+  id: string;
+  path: string;
+  type: string;
+  version: number;
+  created_at: string;
+  created_by: string;
+  is_disabled: boolean;
+  is_current: boolean;
+}
+
+export interface SecretPage {
+  secrets: SecretMetadata[];
+  /** Pass as `after` for the next page; null on the last page. */
+  next_cursor: string | null;
+}
+
+const defaultPageSize = 100;
+const maxPageSize = 1000;
+
+const charsets: Record<RotateSecretRequest['charset'], string> = {
+  hex: '0123456789abcdef',
+  base64: 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/',
+  alphanumeric: 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789',
+  ascii: Array.from({ length: 94 }, (_, i) => String.fromCharCode(33 + i)).join(''),
+};
+
+/**
+ * Secrets: versions, reads with access counting, soft delete, rotation. Values are encrypted and
+ * decrypted only through the barrier; every outcome, allowed or denied, goes to the audit log.
+ */
+export class SecretService {
+  constructor(private readonly context: EngineContext) {}
+
+  async put(principal: Principal, vaultId: string, rawPath: string, body: unknown, call: CallContext): Promise<SecretMetadata> {
+    const request = parseRequest(putSecretRequestSchema, body, 'secret');
+    return this.writeVersion(principal, vaultId, rawPath, request, call, 'secret.write');
+  }
+
+  async get(principal: Principal, vaultId: string, rawPath: string, call: CallContext, version?: number): Promise<SecretValue> {
+    const { vault, path } = this.locate(principal, vaultId, rawPath);
+    const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
+    this.authorize(principal, vault, path, 'read', call, secret?.type);
+    const live = this.requireReadable(vault, path, secret, call);
+    const wanted = version ?? live.currentVersion;
+    const row = this.context.store.secrets.getVersion(live.id, wanted);
+    if (!row) throw new TalonError('not_found', `Secret '${path}' has no version ${wanted}. List its versions to see which exist.`);
+    if (row.disabledAt) throw new TalonError('gone', `Version ${wanted} of secret '${path}' is disabled.`);
+    const plaintext = await this.context.barrier.open(vault, { vaultId: vault.id, path, version: row.version, type: row.type }, row);
+    try {
+      const counted = this.context.store.transaction(() => {
+        const current = this.context.store.secrets.getSecretById(live.id);
+        if (!current || current.deletedAt) throw gone(path, 'has been deleted');
+        if (current.maxAccessCount > 0 && current.accessCount >= current.maxAccessCount) {
+          throw gone(path, 'has reached its maximum access count');
+        }
+        const accessCount = this.context.store.secrets.incrementAccessCount(live.id)!;
+        this.context.audit.append({
+          action: 'secret.read',
+          actor: actorOf(principal),
+          outcome: 'success',
+          vaultId: vault.id,
+          resourceType: 'secret',
+          resourceId: live.id,
+          path,
+          details: { version: row.version, access_count: accessCount, ...callDetails(call) },
+          ip: call.ip ?? null,
+        });
+        return current;
+      });
+      return {
+        id: counted.id,
+        path,
+        type: row.type,
+        value: plaintext.toString('utf8'),
+        version: row.version,
+        metadata: parseMetadata(counted.metadataJson),
+        created_by: `${row.createdByType}:${row.createdBy}`,
+        created_at: row.createdAt,
+        expires_at: counted.expiresAt,
+      };
+    } finally {
+      plaintext.fill(0);
+    }
+  }
+
+  describe(principal: Principal, vaultId: string, rawPath: string, call: CallContext): SecretMetadata {
+    const { vault, path } = this.locate(principal, vaultId, rawPath);
+    this.authorize(principal, vault, path, 'read', call);
+    const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
+    if (!secret) throw notFound(path);
+    return this.metadataOf(secret);
+  }
+
+  /** Secrets the principal may read, in path order, one page at a time; never values. */
+  list(
+    principal: Principal,
+    vaultId: string,
+    call: CallContext,
+    options: { prefix?: string; after?: string; limit?: number; includeDeleted?: boolean } = {},
+  ): SecretPage {
+    requireUnlocked(this.context);
+    const vault = requireVault(this.context, principal, vaultId);
+    const prefix = options.prefix ? normalizePathPrefix(options.prefix) : undefined;
+    const limit = Math.min(Math.max(1, options.limit ?? defaultPageSize), maxPageSize);
+    const admin = this.context.access.isVaultAdmin(principal, vault);
+    if (options.includeDeleted && !admin) {
+      throw new TalonError('forbidden', 'Only the vault owner can list deleted secrets.');
+    }
+    const secrets: SecretMetadata[] = [];
+    let after = options.after;
+    for (;;) {
+      const batch = this.context.store.secrets.listSecrets(vault.id, {
+        ...(prefix ? { prefix } : {}),
+        ...(after ? { after } : {}),
+        limit: admin ? limit : Math.max(limit, 200),
+        includeDeleted: options.includeDeleted ?? false,
+      });
+      for (const row of batch) {
+        after = row.path;
+        if (admin || this.context.access.decide(principal, vault, row.path, 'read', call, row.type).allowed) {
+          secrets.push(this.metadataOf(row));
+          if (secrets.length === limit) return { secrets, next_cursor: row.path };
+        }
+      }
+      if (batch.length === 0 || admin) return { secrets, next_cursor: null };
+    }
+  }
+
+  async delete(principal: Principal, vaultId: string, rawPath: string, call: CallContext): Promise<void> {
+    const { vault, path } = this.locate(principal, vaultId, rawPath);
+    this.authorize(principal, vault, path, 'delete', call);
+    this.context.store.transaction(() => {
+      const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
+      if (!secret || secret.deletedAt) throw notFound(path);
+      this.context.store.secrets.softDelete(secret.id, this.now());
+      this.record(principal, 'secret.delete', vault, path, secret.id, call);
+    });
+  }
+
+  /** Undo a soft delete: the vault's owner only. */
+  restore(principal: Principal, vaultId: string, rawPath: string, call: CallContext): SecretMetadata {
+    const { vault, path } = this.locate(principal, vaultId, rawPath);
+    this.requireAdmin(principal, vault, 'restore deleted secrets');
+    return this.context.store.transaction(() => {
+      const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
+      if (!secret || !secret.deletedAt) throw new TalonError('not_found', `No deleted secret at path '${path}' to restore.`);
+      this.context.store.secrets.restore(secret.id, this.now());
+      this.record(principal, 'secret.restore', vault, path, secret.id, call);
+      return this.metadataOf(this.context.store.secrets.getSecretById(secret.id)!);
+    });
+  }
+
+  /** Remove a secret and every version for good: the vault's owner only. */
+  purge(principal: Principal, vaultId: string, rawPath: string, call: CallContext): void {
+    const { vault, path } = this.locate(principal, vaultId, rawPath);
+    this.requireAdmin(principal, vault, 'purge secrets');
+    this.context.store.transaction(() => {
+      const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
+      if (!secret) throw notFound(path);
+      this.context.store.secrets.purge(secret.id);
+      this.record(principal, 'secret.purge', vault, path, secret.id, call);
+    });
+  }
+
+  versions(principal: Principal, vaultId: string, rawPath: string, call: CallContext): SecretVersionInfo[] {
+    const { vault, path } = this.locate(principal, vaultId, rawPath);
+    this.authorize(principal, vault, path, 'read', call);
+    const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
+    if (!secret) throw notFound(path);
+    return this.context.store.secrets.listVersions(secret.id).map((row) => versionInfo(secret, row));
+  }
+
+  disableVersion(principal: Principal, vaultId: string, rawPath: string, version: number, call: CallContext): void {
+    const { vault, path } = this.locate(principal, vaultId, rawPath);
+    this.authorize(principal, vault, path, 'write', call);
+    this.context.store.transaction(() => {
+      const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
+      if (!secret) throw notFound(path);
+      if (!this.context.store.secrets.getVersion(secret.id, version)) {
+        throw new TalonError('not_found', `Secret '${path}' has no version ${version}.`);
+      }
+      this.context.store.secrets.disableVersion(secret.id, version, this.now());
+      this.record(principal, 'secret.version.disable', vault, path, secret.id, call, { version });
+    });
+  }
+
+  /** A new version holding the value of an older one; nothing is rewritten. */
+  async rollback(principal: Principal, vaultId: string, rawPath: string, version: number, call: CallContext): Promise<SecretMetadata> {
+    const old = await this.get(principal, vaultId, rawPath, call, version);
+    try {
+      return await this.writeVersion(principal, vaultId, rawPath, { type: old.type as SecretType, value: old.value }, call, 'secret.rollback', {
+        from_version: version,
+      });
+    } finally {
+      old.value = '';
+    }
+  }
+
+  /** Server-side rotation: a random value of `length` characters from `charset`. */
+  async rotate(principal: Principal, vaultId: string, rawPath: string, body: unknown, call: CallContext): Promise<SecretMetadata> {
+    const request = parseRequest(rotateSecretRequestSchema, body ?? {}, 'rotate request');
+    const alphabet = charsets[request.charset];
+    const value = Array.from({ length: request.length }, () => alphabet[randomInt(alphabet.length)]).join('');
+    return this.writeVersion(principal, vaultId, rawPath, { value, ...(request.type ? { type: request.type } : {}) }, call, 'secret.rotate', {
+      length: request.length,
+      charset: request.charset,
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  private async writeVersion(
+    principal: Principal,
+    vaultId: string,
+    rawPath: string,
+    request: Pick<PutSecretRequest, 'value'> & Partial<Omit<PutSecretRequest, 'value'>>,
+    call: CallContext,
+    action: string,
+    details: Record<string, unknown> = {},
+  ): Promise<SecretMetadata> {
+    const { vault, path } = this.locate(principal, vaultId, rawPath);
+    this.authorize(principal, vault, path, 'write', call);
+    const existing = this.context.store.secrets.getSecretByPath(vault.id, path);
+    const type = request.type ?? existing?.type ?? 'note';
+    const plaintext = Buffer.from(request.value, 'utf8');
+    try {
+      this.validateValue(type, plaintext, request.value);
+      const dataKey = await this.context.barrier.newDataKey(vault);
+      try {
+        const secretId = this.context.store.transaction(() => {
+          const now = this.now();
+          let secret = this.context.store.secrets.getSecretByPath(vault.id, path);
+          if (!secret) {
+            this.context.store.secrets.insertSecret({
+              id: newId(),
+              vaultId: vault.id,
+              path,
+              type,
+              metadataJson: JSON.stringify(request.metadata ?? {}),
+              expiresAt: request.expires_at ?? null,
+              maxAccessCount: request.max_access_count ?? 0,
+              currentVersion: 0,
+              createdByType: principal.type,
+              createdBy: principal.id,
+              createdAt: now,
+              updatedAt: now,
+            });
+            secret = this.context.store.secrets.getSecretByPath(vault.id, path)!;
+          } else if (secret.deletedAt) {
+            this.context.store.secrets.restore(secret.id, now);
+          }
+          const version = this.context.store.secrets.nextVersion(secret.id, now)!;
+          const ciphertext = this.context.barrier.seal(dataKey, { vaultId: vault.id, path, version, type }, plaintext);
+          this.context.store.secrets.insertVersion({
+            secretId: secret.id,
+            version,
+            type,
+            ciphertext,
+            wrappedDek: dataKey.wrapped,
+            valueLength: plaintext.length,
+            createdByType: principal.type,
+            createdBy: principal.id,
+            createdAt: now,
+            disabledAt: null,
+          });
+          this.context.store.secrets.updateSecretMeta({
+            id: secret.id,
+            type,
+            metadataJson: request.metadata === undefined || request.metadata === null ? secret.metadataJson : JSON.stringify(request.metadata),
+            expiresAt: request.expires_at === undefined ? secret.expiresAt : request.expires_at,
+            maxAccessCount: request.max_access_count ?? secret.maxAccessCount,
+            currentVersion: version,
+            updatedAt: now,
+          });
+          this.record(principal, action, vault, path, secret.id, call, { version, type, ...details });
+          return secret.id;
+        });
+        return this.metadataOf(this.context.store.secrets.getSecretById(secretId)!);
+      } finally {
+        this.context.barrier.discard(dataKey);
+      }
+    } finally {
+      plaintext.fill(0);
+    }
+  }
+
+  private validateValue(type: string, plaintext: Buffer, value: string): void {
+    const limit = this.context.options.maxValueBytes;
+    if (plaintext.length > limit) {
+      throw new TalonError(
+        'payload_too_large',
+        `The value is ${plaintext.length} bytes; the limit is ${limit} bytes (TALON_MAX_VALUE_BYTES). Store large files elsewhere and keep their key here.`,
+      );
+    }
+    if (type === 'env_bundle') parseEnvBundle(value);
+  }
+
+  private locate(principal: Principal, vaultId: string, rawPath: string): { vault: VaultRow; path: string } {
+    requireUnlocked(this.context);
+    const vault = requireVault(this.context, principal, vaultId);
+    return { vault, path: normalizeSecretPath(rawPath) };
+  }
+
+  /** One decision, audited when it denies; throws forbidden / approval_required. */
+  private authorize(principal: Principal, vault: VaultRow, path: string, permission: Permission, call: CallContext, type?: string): void {
+    const decision = this.context.access.decide(principal, vault, path, permission, call, type);
+    if (decision.allowed && !decision.requireApproval) return;
+    this.context.audit.append({
+      action: `secret.${permission}`,
+      actor: actorOf(principal),
+      outcome: 'denied',
+      vaultId: vault.id,
+      resourceType: 'secret',
+      path,
+      details: { reason: decision.reason, policy_id: decision.policyId, ...callDetails(call) },
+      ip: call.ip ?? null,
+    });
+    if (decision.allowed) {
+      throw new TalonError('approval_required', `A human must approve this ${permission} of '${path}': ${decision.reason}`, {
+        details: { policy_id: decision.policyId },
+      });
+    }
+    throw new TalonError('forbidden', `Access denied: ${decision.reason}.`, { details: { policy_id: decision.policyId } });
+  }
+
+  private requireReadable(vault: VaultRow, path: string, secret: SecretRow | undefined, call: CallContext): SecretRow {
+    if (!secret) throw notFound(path);
+    if (secret.deletedAt) throw gone(path, 'has been deleted');
+    if (secret.expiresAt && Date.parse(secret.expiresAt) <= call.now.getTime()) throw gone(path, 'has expired');
+    if (secret.maxAccessCount > 0 && secret.accessCount >= secret.maxAccessCount) {
+      throw gone(path, 'has reached its maximum access count');
+    }
+    void vault;
+    return secret;
+  }
+
+  private requireAdmin(principal: Principal, vault: VaultRow, what: string): void {
+    if (!this.context.access.isVaultAdmin(principal, vault)) {
+      throw new TalonError('forbidden', `Only the vault's owner can ${what}.`);
+    }
+  }
+
+  private record(
+    principal: Principal,
+    action: string,
+    vault: VaultRow,
+    path: string,
+    secretId: string,
+    call: CallContext,
+    details: Record<string, unknown> = {},
+  ): void {
+    this.context.audit.append({
+      action,
+      actor: actorOf(principal),
+      outcome: 'success',
+      vaultId: vault.id,
+      resourceType: 'secret',
+      resourceId: secretId,
+      path,
+      details: { ...details, ...callDetails(call) },
+      ip: call.ip ?? null,
+    });
+  }
+
+  private metadataOf(secret: SecretRow): SecretMetadata {
+    const current = this.context.store.secrets.getVersion(secret.id, secret.currentVersion);
+    return {
+      id: secret.id,
+      path: secret.path,
+      type: secret.type,
+      version: secret.currentVersion,
+      metadata: parseMetadata(secret.metadataJson),
+      created_at: secret.createdAt,
+      updated_at: secret.updatedAt,
+      expires_at: secret.expiresAt,
+      max_access_count: secret.maxAccessCount,
+      access_count: secret.accessCount,
+      is_disabled: current?.disabledAt != null,
+      deleted_at: secret.deletedAt,
+    };
+  }
+
+  private now(): string {
+    return this.context.options.now().toISOString();
+  }
+}
+
+function versionInfo(secret: SecretRow, row: SecretVersionSummary | SecretVersionRow): SecretVersionInfo {
+  return {
+    id: secret.id,
+    path: secret.path,
+    type: row.type,
+    version: row.version,
+    created_at: row.createdAt,
+    created_by: `${row.createdByType}:${row.createdBy}`,
+    is_disabled: row.disabledAt !== null,
+    is_current: row.version === secret.currentVersion,
+  };
+}
+
+function parseMetadata(json: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(json);
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function callDetails(call: CallContext): Record<string, unknown> {
+  return { ...(call.via ? { via: call.via } : {}), ...(call.requestId ? { request_id: call.requestId } : {}) };
+}
+
+function notFound(path: string): TalonError {
+  return new TalonError('not_found', `No secret found at path '${path}'. List secrets to see which paths exist.`);
+}
+
+function gone(path: string, why: string): TalonError {
+  return new TalonError('gone', `Secret at path '${path}' ${why}.`);
+}
