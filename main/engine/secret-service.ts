@@ -113,7 +113,7 @@ export class SecretService {
           ip: call.ip ?? null,
         });
         return current;
-      });
+      }, { durable: false });
       return {
         id: counted.id,
         path,

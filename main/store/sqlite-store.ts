@@ -53,7 +53,17 @@ export function openSqliteStore(file: string): SqliteStore {
     meta: createMetaRepository(db),
     // BEGIN IMMEDIATE takes the write lock first, so two writers queue (busy_timeout) instead of
     // both reading and then one failing to upgrade its read to a write.
-    transaction: (fn) => db.transaction(fn).immediate(),
+    transaction: (fn, options) => {
+      if (options?.durable !== false || db.inTransaction) return db.transaction(fn).immediate();
+      // In WAL mode NORMAL skips the fsync at commit: a crash of Talon loses nothing, a power cut
+      // may lose the last such commits, and neither corrupts the file.
+      db.pragma('synchronous = NORMAL');
+      try {
+        return db.transaction(fn).immediate();
+      } finally {
+        db.pragma('synchronous = FULL');
+      }
+    },
     integrityCheck: () =>
       (db.pragma('integrity_check') as { integrity_check: string }[])
         .map((row) => row.integrity_check)

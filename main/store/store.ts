@@ -323,7 +323,12 @@ export interface Store {
    * Runs `fn` as one write transaction, taken at the start (so concurrent writers, in this process
    * or another, queue instead of failing), committed when `fn` returns and rolled back when it
    * throws. `fn` must be synchronous. Nested calls become savepoints.
+   *
+   * Commits are durable (fsynced, `synchronous=FULL`) unless `durable: false`, which the engine
+   * uses only for the bookkeeping of reads (access counter, audit entry): those survive a crash
+   * of Talon but may be lost, never half-written, in a power cut. A nested call keeps the
+   * outer transaction's durability.
    */
-  transaction<T>(fn: () => T): T;
+  transaction<T>(fn: () => T, options?: { durable?: boolean }): T;
   close(): void;
 }

@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import { KeyStore } from '../../hsm-bridge/index.js';
 import { createTestToken, testPin, testTokenLabel } from '../fixtures/test-token.js';
 import type { Measurement, Ratio } from './measure.js';
+import { benchEngine } from './engine-bench.js';
 import { type SuiteResult, benchToken } from './token-bench.js';
 
 const scale = Number(process.env.TALON_BENCH_SCALE ?? '1');
@@ -33,6 +34,7 @@ try {
   await asyncStore.login(testPin);
   results.push(await benchToken(token.keyStore, asyncStore, scale));
   asyncStore.close();
+  results.push(await benchEngine(token.keyStore, token.dataDir, scale));
 } finally {
   token.cleanup();
 }
@@ -42,7 +44,15 @@ const markdown = [
   '# Talon benchmarks',
   '',
   `Measured ${new Date().toISOString()} on ${machine}. Scale ${scale}.`,
-  ...results.flatMap((r) => ['', `## ${r.suite}`, '', table(r.measurements), '', ratioTable(r.ratios)]),
+  ...results.flatMap((r) => [
+    '',
+    `## ${r.suite}`,
+    '',
+    table(r.measurements),
+    '',
+    ratioTable(r.ratios),
+    ...(r.notes ?? []).map((note) => `\n- ${note}`),
+  ]),
   '',
 ].join('\n');
 mkdirSync('bench', { recursive: true });

@@ -7,6 +7,7 @@ export interface SuiteResult {
   suite: string;
   measurements: Measurement[];
   ratios: Ratio[];
+  notes?: string[];
 }
 
 /** Raw token operations on SoftHSM2 next to the same operations in bare Node, in one run. */

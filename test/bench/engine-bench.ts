@@ -1,0 +1,113 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Engine } from '../../main/engine/index.js';
+import type { CallContext, Principal } from '../../main/engine/index.js';
+import { openSqliteStore } from '../../main/store/sqlite-store.js';
+import type { KeyStore } from '../../hsm-bridge/index.js';
+import { type Measurement, measure, ratio } from './measure.js';
+import type { SuiteResult } from './token-bench.js';
+
+/**
+ * Engine reads and writes with the real token, in session mode and strict mode, next to raw
+ * token unwraps and bare Node AES-256-GCM decrypts measured in the same run; and listing a
+ * vault of 100,000 secrets.
+ */
+export async function benchEngine(keyStore: KeyStore, dataDir: string, scale: number): Promise<SuiteResult> {
+  const n = (count: number) => Math.max(100, Math.round(count * scale));
+  const store = openSqliteStore(join(dataDir, 'bench.sqlite'));
+  const engine = new Engine(store, keyStore);
+  const call = (): CallContext => ({ now: new Date(), via: 'bench' });
+  await engine.unlock('unused: already logged in', call());
+  const setup = engine.setUpOwner({ email: 'bench@talon.local' }, call())!;
+  const owner: Principal = { type: 'user', id: setup.userId, role: 'owner' };
+
+  const session = await engine.vaults.create(owner, { name: 'session' }, call());
+  const strict = await engine.vaults.create(owner, { name: 'strict', strict_mode: true }, call());
+  const value = randomBytes(24).toString('base64');
+  await engine.secrets.put(owner, session.id, 'bench/api-key', { value, type: 'api_key' }, call());
+  await engine.secrets.put(owner, strict.id, 'bench/api-key', { value, type: 'api_key' }, call());
+
+  const dataKey = randomBytes(32);
+  const blob = await keyStore.wrapDataKey(dataKey);
+  const nodeKey = randomBytes(32);
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', nodeKey, iv);
+  const sealed = Buffer.concat([cipher.update(Buffer.from(value)), cipher.final()]);
+  const tag = cipher.getAuthTag();
+
+  let written = 0;
+  const m = {
+    bareDecrypt: await measure('bare node aes-256-gcm decrypt', () => {
+      const decipher = createDecipheriv('aes-256-gcm', nodeKey, iv);
+      decipher.setAuthTag(tag);
+      return Buffer.concat([decipher.update(sealed), decipher.final()]);
+    }, { count: n(50_000) }),
+    rawUnwrap: await measure('raw token unwrap (default mechanism)', () => keyStore.unwrapDataKey(blob), { count: n(10_000) }),
+    sessionRead: await measure('engine read, session mode', () => engine.secrets.get(owner, session.id, 'bench/api-key', call()), {
+      count: n(10_000),
+    }),
+    strictRead: await measure('engine read, strict mode', () => engine.secrets.get(owner, strict.id, 'bench/api-key', call()), {
+      count: n(10_000),
+    }),
+    sessionWrite: await measure(
+      'engine write (new version), session mode',
+      () => engine.secrets.put(owner, session.id, `bench/w/${(written += 1) % 100}`, { value, type: 'api_key' }, call()),
+      { count: n(2_000) },
+    ),
+    strictWrite: await measure(
+      'engine write (new version), strict mode',
+      () => engine.secrets.put(owner, strict.id, `bench/w/${(written += 1) % 100}`, { value, type: 'api_key' }, call()),
+      { count: n(2_000) },
+    ),
+  };
+
+  // 100,000 secrets, inserted straight through the store in one transaction (listing reads no value).
+  const big = await engine.vaults.create(owner, { name: 'big' }, call());
+  const total = Math.max(1000, Math.round(100_000 * Math.min(1, scale)));
+  const started = performance.now();
+  store.transaction(() => {
+    const now = new Date().toISOString();
+    for (let i = 0; i < total; i += 1) {
+      store.secrets.insertSecret({
+        id: crypto.randomUUID(),
+        vaultId: big.id,
+        path: `team-${i % 50}/service-${i}/api-key`,
+        type: 'api_key',
+        metadataJson: '{}',
+        expiresAt: null,
+        maxAccessCount: 0,
+        currentVersion: 0,
+        createdByType: 'user',
+        createdBy: owner.id,
+        createdAt: now,
+        updatedAt: now,
+      });
+    }
+  });
+  const populateMs = performance.now() - started;
+  const listFirst = await measure(`engine list first page (100) of ${total}`, () => engine.secrets.list(owner, big.id, call(), { limit: 100 }), {
+    count: n(500),
+    warmup: 5,
+  });
+  const listPrefix = await measure(`engine list with prefix, ${total} secrets`, () =>
+    engine.secrets.list(owner, big.id, call(), { prefix: 'team-7/', limit: 100 }), { count: n(500), warmup: 5 });
+  await engine.lock(call());
+  store.close();
+
+  const measurements: Measurement[] = [...Object.values(m), listFirst, listPrefix];
+  return {
+    suite: 'engine',
+    measurements,
+    ratios: [
+      ratio('strict-mode reads / raw token unwrap', m.strictRead, m.rawUnwrap, { atLeast: 0.7 }),
+      ratio('session-mode reads / bare node decrypt', m.sessionRead, m.bareDecrypt, { atLeast: 0.3 }),
+      ratio('session-mode reads / strict-mode reads', m.sessionRead, m.strictRead, { atLeast: 20 }),
+      ratio('session-mode writes / session-mode reads', m.sessionWrite, m.sessionRead),
+    ],
+    notes: [
+      `populated ${total} secrets through the store in ${populateMs.toFixed(0)} ms`,
+      `list first page p50 ${listFirst.p50Ms.toFixed(2)} ms, p99 ${listFirst.p99Ms.toFixed(2)} ms (goal: under 20 ms)`,
+    ],
+  };
+}
