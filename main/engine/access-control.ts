@@ -42,14 +42,21 @@ export class AccessControl {
       );
     }
     if (this.isVaultAdmin(principal, vault)) {
-      return { allowed: true, requireApproval: false, policyId: null, reason: `${principal.type} ${principal.id} administers vault ${vault.id}` };
+      return {
+        allowed: true,
+        requireApproval: false,
+        policyId: null,
+        reason: `${principal.type} ${principal.id} administers vault ${vault.id}`,
+      };
     }
     if (principal.type === 'agent') {
       if (principal.vaultIds.length > 0 && !principal.vaultIds.includes(vault.id)) {
         return deny(`agent ${principal.id} is bound to other vaults (vault_ids), not ${vault.id}`);
       }
       if (principal.tokenScopes && !principal.tokenScopes.some((scope) => scopeCovers(scope, path))) {
-        return deny(`the agent's token scopes (${principal.tokenScopes.join(', ')}) do not cover '${path}'; get a new token`);
+        return deny(
+          `the agent's token scopes (${principal.tokenScopes.join(', ')}) do not cover '${path}'; get a new token`,
+        );
       }
     }
     return decide({
@@ -65,18 +72,22 @@ export class AccessControl {
   /** Vaults the principal may see: owned ones, and any where a policy names it. */
   canSeeVault(principal: Principal, vault: VaultRow): boolean {
     if (this.isVaultAdmin(principal, vault)) return true;
-    if (principal.type === 'agent' && principal.vaultIds.length > 0 && !principal.vaultIds.includes(vault.id)) return false;
+    if (principal.type === 'agent' && principal.vaultIds.length > 0 && !principal.vaultIds.includes(vault.id))
+      return false;
     return this.store.policies.listForPrincipal(vault.id, principal.type, principal.id).length > 0;
   }
 
-  /** An agent token's scopes: the agent's own, else the path patterns of its current policies. */
+  /**
+   * An agent token's scopes, as 1Claw derives them: the agent's own, else the path patterns of
+   * its current allow policies, else `*` (policies still decide every request).
+   */
   scopesFor(principal: Principal, agentScopes: string[]): string[] {
     if (agentScopes.length > 0) return agentScopes;
     const patterns = this.store.policies
       .listForPrincipalAllVaults(principal.type, principal.id)
       .filter((policy) => policy.effect === 'allow')
       .map((policy) => policy.secretPathPattern);
-    return [...new Set(patterns)];
+    return patterns.length > 0 ? [...new Set(patterns)] : ['*'];
   }
 
   rulesFor(principal: Principal, vaultId: string): PolicyRule[] {

@@ -87,11 +87,16 @@ export class AgentService {
         name: request.name ?? current.name,
         description: request.description === undefined ? current.description : request.description,
         scopesJson: request.scopes === undefined ? current.scopesJson : JSON.stringify(request.scopes ?? []),
-        vaultIdsJson: request.vault_ids === undefined ? current.vaultIdsJson : JSON.stringify(request.vault_ids ?? []),
+        vaultIdsJson:
+          request.vault_ids === undefined ? current.vaultIdsJson : JSON.stringify(request.vault_ids ?? []),
         cryptoProxyEnabled: request.crypto_proxy_enabled ?? current.cryptoProxyEnabled,
-        tokenTtlSeconds: request.token_ttl_seconds === undefined ? current.tokenTtlSeconds : request.token_ttl_seconds,
+        tokenTtlSeconds:
+          request.token_ttl_seconds === undefined ? current.tokenTtlSeconds : request.token_ttl_seconds,
         expiresAt: request.expires_at === undefined ? current.expiresAt : request.expires_at,
-        isActive: typeof (body as { is_active?: unknown })?.is_active === 'boolean' ? (body as { is_active: boolean }).is_active : current.isActive,
+        isActive:
+          typeof (body as { is_active?: unknown })?.is_active === 'boolean'
+            ? (body as { is_active: boolean }).is_active
+            : current.isActive,
         updatedAt: this.now(),
       };
       this.context.store.agents.update(next);
@@ -160,7 +165,11 @@ export class AgentService {
       outcome: 'success',
       resourceType: 'agent',
       resourceId: agent.id,
-      details: { name: agent.name, crypto_proxy_enabled: agent.cryptoProxyEnabled, is_active: agent.isActive },
+      details: {
+        name: agent.name,
+        crypto_proxy_enabled: agent.cryptoProxyEnabled,
+        is_active: agent.isActive,
+      },
       ip: call.ip ?? null,
     });
   }

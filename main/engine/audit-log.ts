@@ -23,8 +23,7 @@ export interface AuditEntry {
 }
 
 export type AuditVerification =
-  | { ok: true; checked: number }
-  | { ok: false; checked: number; brokenAt: number; reason: string };
+  { ok: true; checked: number } | { ok: false; checked: number; brokenAt: number; reason: string };
 
 const genesis: Buffer = Buffer.alloc(32);
 
@@ -70,7 +69,12 @@ export class AuditLog {
     for (const batch of this.store.audit.iterate({ batchSize: 1000 })) {
       for (const row of batch) {
         if (!row.prevMac.equals(previous)) {
-          return { ok: false, checked, brokenAt: row.seq, reason: 'an entry before it was removed or changed' };
+          return {
+            ok: false,
+            checked,
+            brokenAt: row.seq,
+            reason: 'an entry before it was removed or changed',
+          };
         }
         const expected = chainMac(key, row);
         if (row.mac.length !== expected.length || !timingSafeEqual(row.mac, expected)) {
@@ -83,7 +87,10 @@ export class AuditLog {
     return { ok: true, checked };
   }
 
-  query(filter: AuditFilter & { limit: number; offset?: number }): { events: AuditEventRow[]; count: number } {
+  query(filter: AuditFilter & { limit: number; offset?: number }): {
+    events: AuditEventRow[];
+    count: number;
+  } {
     return { events: this.store.audit.query(filter), count: this.store.audit.count(filter) };
   }
 }

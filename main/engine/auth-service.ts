@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import type { AgentRow, ApiKeyRow, UserRow } from '../store/store.js';
 import { type EngineContext, requireUnlocked } from './engine-context.js';
-import { apiKeyHint, generateApiKey, hashApiKey, looksLikeApiKey, signToken, verifyToken } from './credentials.js';
+import {
+  apiKeyHint,
+  generateApiKey,
+  hashApiKey,
+  looksLikeApiKey,
+  signToken,
+  verifyToken,
+} from './credentials.js';
 import { agentPrincipal } from './agent-service.js';
 import { newId } from './ids.js';
 import type { CallContext, Principal } from './principal.js';
@@ -41,6 +48,9 @@ export interface PersonalKeyCreated {
 
 const unauthenticated = (why: string) => new TalonError('unauthenticated', why);
 
+/** Whose key it is, for the audit log: a personal key is its user's, not an agent's. */
+const keyOwner = (key: ApiKeyRow) => ({ type: key.principalType, id: key.principalId });
+
 /**
  * Who is calling. A Bearer credential is an API key (`ocv_…` agent, `1ck_…` personal) or a JWT
  * from a key exchange. Every request re-reads the principal from the store, so deactivating an
@@ -69,9 +79,14 @@ export class AuthService {
     requireUnlocked(this.context);
     const request = parseRequest(agentTokenRequestSchema, body, 'agent token request');
     const key = this.lookUpKey(request.api_key, call);
-    if (key.principalType !== 'agent' || (request.agent_id && request.agent_id.toLowerCase() !== key.principalId)) {
-      this.audit('auth.agent_token', 'denied', call, key.principalId, 'key does not belong to that agent');
-      throw unauthenticated('The agent id and API key do not match. Check ONECLAW_AGENT_ID and ONECLAW_AGENT_API_KEY.');
+    if (
+      key.principalType !== 'agent' ||
+      (request.agent_id && request.agent_id.toLowerCase() !== key.principalId)
+    ) {
+      this.audit('auth.agent_token', 'denied', call, keyOwner(key), 'key does not belong to that agent');
+      throw unauthenticated(
+        'The agent id and API key do not match. Check ONECLAW_AGENT_ID and ONECLAW_AGENT_API_KEY.',
+      );
     }
     const agent = this.requireActiveAgent(key.principalId, call);
     const principal = agentPrincipal(agent);
@@ -86,9 +101,15 @@ export class AuthService {
     );
     this.context.store.transaction(() => {
       this.context.store.agents.touchLastActive(agent.id, call.now.toISOString());
-      this.audit('auth.agent_token', 'success', call, agent.id);
+      this.audit('auth.agent_token', 'success', call, { type: 'agent', id: agent.id });
     });
-    return { access_token: accessToken, token_type: 'Bearer', expires_in: expiresIn, agent_id: agent.id, vault_ids: principal.vaultIds };
+    return {
+      access_token: accessToken,
+      token_type: 'Bearer',
+      expires_in: expiresIn,
+      agent_id: agent.id,
+      vault_ids: principal.vaultIds,
+    };
   }
 
   /** POST /v1/auth/api-key-token: a personal key for a JWT. */
@@ -149,7 +170,9 @@ export class AuthService {
 
   private lookUpKey(credential: string, call: CallContext): ApiKeyRow {
     if (!looksLikeApiKey(credential)) {
-      throw unauthenticated('That is not a Talon API key (they start with ocv_ for agents and 1ck_ for people).');
+      throw unauthenticated(
+        'That is not a Talon API key (they start with ocv_ for agents and 1ck_ for people).',
+      );
     }
     const key = this.context.store.apiKeys.findByHash(hashApiKey(this.context.keyRing, credential));
     if (!key) {
@@ -157,7 +180,7 @@ export class AuthService {
       throw unauthenticated('The API key is not valid. Check it, or create a new one.');
     }
     if (key.revokedAt) {
-      this.audit('auth.api_key', 'denied', call, key.principalId, 'revoked key');
+      this.audit('auth.api_key', 'denied', call, keyOwner(key), 'revoked key');
       throw unauthenticated('The API key was revoked or rotated. Use the newest key.');
     }
     if (key.expiresAt && Date.parse(key.expiresAt) <= call.now.getTime()) {
@@ -169,7 +192,8 @@ export class AuthService {
   private requireActiveAgent(agentId: string, call: CallContext): AgentRow {
     const agent = this.context.store.agents.get(agentId);
     if (!agent) throw unauthenticated('The agent no longer exists.');
-    if (!agent.isActive) throw unauthenticated('The agent is deactivated. A human can reactivate it in Talon.');
+    if (!agent.isActive)
+      throw unauthenticated('The agent is deactivated. A human can reactivate it in Talon.');
     if (agent.expiresAt && Date.parse(agent.expiresAt) <= call.now.getTime()) {
       throw unauthenticated('The agent has expired. A human can extend it in Talon.');
     }
@@ -192,10 +216,16 @@ export class AuthService {
     return Math.max(1, Math.min(ttl, left));
   }
 
-  private audit(action: string, outcome: 'success' | 'denied', call: CallContext, agentId: string | null, reason?: string): void {
+  private audit(
+    action: string,
+    outcome: 'success' | 'denied',
+    call: CallContext,
+    actor: { type: 'user' | 'agent'; id: string } | null,
+    reason?: string,
+  ): void {
     this.context.audit.append({
       action,
-      actor: agentId ? { type: 'agent', id: agentId } : { type: 'anonymous', id: null },
+      actor: actor ?? { type: 'anonymous', id: null },
       outcome,
       details: reason ? { reason } : {},
       ip: call.ip ?? null,

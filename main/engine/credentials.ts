@@ -46,7 +46,12 @@ export interface VerifiedToken {
 const clockToleranceSeconds = 30;
 const maxTokenLength = 8192;
 
-export async function signToken(keyRing: KeyRing, claims: TokenClaims, ttlSeconds: number, now: Date): Promise<string> {
+export async function signToken(
+  keyRing: KeyRing,
+  claims: TokenClaims,
+  ttlSeconds: number,
+  now: Date,
+): Promise<string> {
   const issuedAt = Math.floor(now.getTime() / 1000);
   return new SignJWT({ ...claims })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -82,12 +87,18 @@ export async function verifyToken(keyRing: KeyRing, token: string, now: Date): P
   } catch (error) {
     if (error instanceof TalonError) throw error;
     if (error instanceof joseErrors.JWTExpired) {
-      throw new TalonError('unauthenticated', 'The access token has expired. Exchange your API key for a new one.');
+      throw new TalonError(
+        'unauthenticated',
+        'The access token has expired. Exchange your API key for a new one.',
+      );
     }
     throw invalidToken('its signature, algorithm or claims do not check out');
   }
 }
 
 function invalidToken(why: string): TalonError {
-  return new TalonError('unauthenticated', `The access token is not valid: ${why}. Exchange your API key for a new one.`);
+  return new TalonError(
+    'unauthenticated',
+    `The access token is not valid: ${why}. Exchange your API key for a new one.`,
+  );
 }

@@ -40,7 +40,10 @@ export function requireUnlocked(context: EngineContext): void {
 export function requireVault(context: EngineContext, principal: Principal, vaultId: string): VaultRow {
   const vault = context.store.vaults.get(vaultId.toLowerCase());
   if (!vault || !context.access.canSeeVault(principal, vault)) {
-    throw new TalonError('not_found', `No vault with id ${vaultId} is visible to you. List your vaults to find its id.`);
+    throw new TalonError(
+      'not_found',
+      `No vault with id ${vaultId} is visible to you. List your vaults to find its id.`,
+    );
   }
   return vault;
 }

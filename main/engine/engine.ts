@@ -56,21 +56,37 @@ export class Engine {
     return this.context.keyRing.isUnlocked;
   }
 
-  /** Log in to the token and derive the in-memory subkeys. */
+  /**
+   * Log in to the token and derive the in-memory subkeys. The PIN is always checked: a key store
+   * left logged in (a token just created at set-up) is logged out first, since the token accepts
+   * any PIN for a session already logged in. A failed unlock leaves Talon locked.
+   */
   async unlock(pin: string, call: CallContext): Promise<void> {
     try {
-      if (!this.context.keyStore.isLoggedIn) await this.context.keyStore.login(pin);
+      if (this.context.keyStore.isLoggedIn) await this.context.keyStore.logout();
+      await this.context.keyStore.login(pin);
       await this.context.keyRing.unlock(this.context.keyStore);
     } catch (error) {
+      this.context.keyRing.lock();
       throw hsmToTalonError(error);
     }
-    this.context.audit.append({ action: 'talon.unlock', actor: { type: 'system', id: null }, outcome: 'success', ip: call.ip ?? null });
+    this.context.audit.append({
+      action: 'talon.unlock',
+      actor: { type: 'system', id: null },
+      outcome: 'success',
+      ip: call.ip ?? null,
+    });
   }
 
   /** Zero every key held in memory and log out of the token. */
   async lock(call: CallContext): Promise<void> {
     if (this.context.keyRing.isUnlocked) {
-      this.context.audit.append({ action: 'talon.lock', actor: { type: 'system', id: null }, outcome: 'success', ip: call.ip ?? null });
+      this.context.audit.append({
+        action: 'talon.lock',
+        actor: { type: 'system', id: null },
+        outcome: 'success',
+        ip: call.ip ?? null,
+      });
     }
     this.context.keyRing.lock();
     if (this.context.keyStore.isLoggedIn) await this.context.keyStore.logout().catch(() => undefined);
@@ -91,7 +107,10 @@ export class Engine {
    * First run: create the owner and their first personal API key. Idempotent: once an owner
    * exists it returns null and changes nothing.
    */
-  setUpOwner(owner: { email: string; displayName?: string }, call: CallContext): { userId: string; apiKey: PersonalKeyCreated } | null {
+  setUpOwner(
+    owner: { email: string; displayName?: string },
+    call: CallContext,
+  ): { userId: string; apiKey: PersonalKeyCreated } | null {
     if (!this.isUnlocked) throw new TalonError('locked', 'Unlock Talon before setting it up.');
     return this.context.store.transaction(() => {
       if (this.context.store.users.list().some((user) => user.role === 'owner')) return null;
@@ -126,7 +145,16 @@ export class Engine {
 
   queryAudit(
     principal: Principal,
-    filter: { vaultId?: string; actorId?: string; action?: string; outcome?: 'success' | 'denied' | 'error'; from?: string; to?: string; limit?: number; offset?: number },
+    filter: {
+      vaultId?: string;
+      actorId?: string;
+      action?: string;
+      outcome?: 'success' | 'denied' | 'error';
+      from?: string;
+      to?: string;
+      limit?: number;
+      offset?: number;
+    },
   ) {
     this.requireHuman(principal);
     const limit = Math.min(Math.max(1, filter.limit ?? 100), 1000);
@@ -152,7 +180,8 @@ export class Engine {
   }
 
   private requireHuman(principal: Principal): void {
-    if (!this.isUnlocked) throw new TalonError('locked', 'Talon is locked. Unlock it with the token PIN, then retry.');
+    if (!this.isUnlocked)
+      throw new TalonError('locked', 'Talon is locked. Unlock it with the token PIN, then retry.');
     if (principal.type !== 'user') throw new TalonError('forbidden', 'Only a human can read the audit log.');
   }
 }

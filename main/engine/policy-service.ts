@@ -3,7 +3,12 @@ import { type EngineContext, actorOf, requireUnlocked, requireVault } from './en
 import { newId } from './ids.js';
 import type { Decision, Permission } from './policy-decision.js';
 import type { CallContext, Principal } from './principal.js';
-import { createPolicyRequestSchema, parseRequest, permissionSchema, updatePolicyRequestSchema } from './schemas.js';
+import {
+  createPolicyRequestSchema,
+  parseRequest,
+  permissionSchema,
+  updatePolicyRequestSchema,
+} from './schemas.js';
 import { normalizeSecretPath } from './secret-path.js';
 import { TalonError } from './talon-error.js';
 
@@ -64,7 +69,13 @@ export class PolicyService {
     return this.context.store.policies.listForVault(vault.id).map(policyInfo);
   }
 
-  update(principal: Principal, vaultId: string, policyId: string, body: unknown, call: CallContext): PolicyInfo {
+  update(
+    principal: Principal,
+    vaultId: string,
+    policyId: string,
+    body: unknown,
+    call: CallContext,
+  ): PolicyInfo {
     const vault = this.requireAdmin(principal, vaultId, 'change its policies');
     const request = parseRequest(updatePolicyRequestSchema, body, 'policy update');
     return this.context.store.transaction(() => {
@@ -73,7 +84,11 @@ export class PolicyService {
         ...current,
         permissionsJson: request.permissions ? JSON.stringify(request.permissions) : current.permissionsJson,
         conditionsJson:
-          request.conditions === undefined ? current.conditionsJson : request.conditions ? JSON.stringify(request.conditions) : null,
+          request.conditions === undefined
+            ? current.conditionsJson
+            : request.conditions
+              ? JSON.stringify(request.conditions)
+              : null,
         expiresAt: request.expires_at === undefined ? current.expiresAt : request.expires_at,
         effect: request.effect ?? current.effect,
         priority: request.priority ?? current.priority,
@@ -123,17 +138,27 @@ export class PolicyService {
   private requirePolicy(vault: VaultRow, policyId: string): PolicyRow {
     const policy = this.context.store.policies.get(policyId.toLowerCase());
     if (!policy || policy.vaultId !== vault.id) {
-      throw new TalonError('not_found', `No policy ${policyId} in vault '${vault.name}'. List its policies to find the id.`);
+      throw new TalonError(
+        'not_found',
+        `No policy ${policyId} in vault '${vault.name}'. List its policies to find the id.`,
+      );
     }
     return policy;
   }
 
   private requirePrincipalExists(type: 'user' | 'agent', id: string): void {
     const exists = type === 'agent' ? this.context.store.agents.get(id) : this.context.store.users.get(id);
-    if (!exists) throw new TalonError('not_found', `No ${type} with id ${id}. Create it first, or check the id.`);
+    if (!exists)
+      throw new TalonError('not_found', `No ${type} with id ${id}. Create it first, or check the id.`);
   }
 
-  private record(principal: Principal, action: string, vault: VaultRow, policy: PolicyRow, call: CallContext): void {
+  private record(
+    principal: Principal,
+    action: string,
+    vault: VaultRow,
+    policy: PolicyRow,
+    call: CallContext,
+  ): void {
     this.context.audit.append({
       action,
       actor: actorOf(principal),

@@ -78,42 +78,67 @@ const charsets: Record<RotateSecretRequest['charset'], string> = {
 export class SecretService {
   constructor(private readonly context: EngineContext) {}
 
-  async put(principal: Principal, vaultId: string, rawPath: string, body: unknown, call: CallContext): Promise<SecretMetadata> {
+  async put(
+    principal: Principal,
+    vaultId: string,
+    rawPath: string,
+    body: unknown,
+    call: CallContext,
+  ): Promise<SecretMetadata> {
     const request = parseRequest(putSecretRequestSchema, body, 'secret');
     return this.writeVersion(principal, vaultId, rawPath, request, call, 'secret.write');
   }
 
-  async get(principal: Principal, vaultId: string, rawPath: string, call: CallContext, version?: number): Promise<SecretValue> {
-    const { vault, path } = this.locate(principal, vaultId, rawPath);
+  async get(
+    principal: Principal,
+    vaultId: string,
+    rawPath: string,
+    call: CallContext,
+    version?: number,
+  ): Promise<SecretValue> {
+    const { vault, path } = this.locate(principal, vaultId, rawPath, call, 'read');
     const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
     this.authorize(principal, vault, path, 'read', call, secret?.type);
     const live = this.requireReadable(vault, path, secret, call);
     const wanted = version ?? live.currentVersion;
     const row = this.context.store.secrets.getVersion(live.id, wanted);
-    if (!row) throw new TalonError('not_found', `Secret '${path}' has no version ${wanted}. List its versions to see which exist.`);
+    if (!row)
+      throw new TalonError(
+        'not_found',
+        `Secret '${path}' has no version ${wanted}. List its versions to see which exist.`,
+      );
     if (row.disabledAt) throw new TalonError('gone', `Version ${wanted} of secret '${path}' is disabled.`);
-    const plaintext = await this.context.barrier.open(vault, { vaultId: vault.id, path, version: row.version, type: row.type }, row);
+    // An older version may have another type (a private_key under today's note): decide on its own.
+    if (row.type !== live.type) this.authorize(principal, vault, path, 'read', call, row.type);
+    const plaintext = await this.context.barrier.open(
+      vault,
+      { vaultId: vault.id, path, version: row.version, type: row.type },
+      row,
+    );
     try {
-      const counted = this.context.store.transaction(() => {
-        const current = this.context.store.secrets.getSecretById(live.id);
-        if (!current || current.deletedAt) throw gone(path, 'has been deleted');
-        if (current.maxAccessCount > 0 && current.accessCount >= current.maxAccessCount) {
-          throw gone(path, 'has reached its maximum access count');
-        }
-        const accessCount = this.context.store.secrets.incrementAccessCount(live.id)!;
-        this.context.audit.append({
-          action: 'secret.read',
-          actor: actorOf(principal),
-          outcome: 'success',
-          vaultId: vault.id,
-          resourceType: 'secret',
-          resourceId: live.id,
-          path,
-          details: { version: row.version, access_count: accessCount, ...callDetails(call) },
-          ip: call.ip ?? null,
-        });
-        return current;
-      }, { durable: false });
+      const counted = this.context.store.transaction(
+        () => {
+          const current = this.context.store.secrets.getSecretById(live.id);
+          if (!current || current.deletedAt) throw gone(path, 'has been deleted');
+          if (current.maxAccessCount > 0 && current.accessCount >= current.maxAccessCount) {
+            throw gone(path, 'has reached its maximum access count');
+          }
+          const accessCount = this.context.store.secrets.incrementAccessCount(live.id)!;
+          this.context.audit.append({
+            action: 'secret.read',
+            actor: actorOf(principal),
+            outcome: 'success',
+            vaultId: vault.id,
+            resourceType: 'secret',
+            resourceId: live.id,
+            path,
+            details: { version: row.version, access_count: accessCount, ...callDetails(call) },
+            ip: call.ip ?? null,
+          });
+          return current;
+        },
+        { durable: false },
+      );
       return {
         id: counted.id,
         path,
@@ -131,7 +156,7 @@ export class SecretService {
   }
 
   describe(principal: Principal, vaultId: string, rawPath: string, call: CallContext): SecretMetadata {
-    const { vault, path } = this.locate(principal, vaultId, rawPath);
+    const { vault, path } = this.locate(principal, vaultId, rawPath, call, 'read');
     this.authorize(principal, vault, path, 'read', call);
     const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
     if (!secret) throw notFound(path);
@@ -146,7 +171,7 @@ export class SecretService {
     options: { prefix?: string; after?: string; limit?: number; includeDeleted?: boolean } = {},
   ): SecretPage {
     requireUnlocked(this.context);
-    const vault = requireVault(this.context, principal, vaultId);
+    const vault = this.visibleVault(principal, vaultId, call, 'list', null);
     const prefix = options.prefix ? normalizePathPrefix(options.prefix) : undefined;
     const limit = Math.min(Math.max(1, options.limit ?? defaultPageSize), maxPageSize);
     const admin = this.context.access.isVaultAdmin(principal, vault);
@@ -174,7 +199,7 @@ export class SecretService {
   }
 
   async delete(principal: Principal, vaultId: string, rawPath: string, call: CallContext): Promise<void> {
-    const { vault, path } = this.locate(principal, vaultId, rawPath);
+    const { vault, path } = this.locate(principal, vaultId, rawPath, call, 'delete');
     this.authorize(principal, vault, path, 'delete', call);
     this.context.store.transaction(() => {
       const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
@@ -186,11 +211,12 @@ export class SecretService {
 
   /** Undo a soft delete: the vault's owner only. */
   restore(principal: Principal, vaultId: string, rawPath: string, call: CallContext): SecretMetadata {
-    const { vault, path } = this.locate(principal, vaultId, rawPath);
+    const { vault, path } = this.locate(principal, vaultId, rawPath, call, 'restore');
     this.requireAdmin(principal, vault, 'restore deleted secrets');
     return this.context.store.transaction(() => {
       const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
-      if (!secret || !secret.deletedAt) throw new TalonError('not_found', `No deleted secret at path '${path}' to restore.`);
+      if (!secret || !secret.deletedAt)
+        throw new TalonError('not_found', `No deleted secret at path '${path}' to restore.`);
       this.context.store.secrets.restore(secret.id, this.now());
       this.record(principal, 'secret.restore', vault, path, secret.id, call);
       return this.metadataOf(this.context.store.secrets.getSecretById(secret.id)!);
@@ -199,7 +225,7 @@ export class SecretService {
 
   /** Remove a secret and every version for good: the vault's owner only. */
   purge(principal: Principal, vaultId: string, rawPath: string, call: CallContext): void {
-    const { vault, path } = this.locate(principal, vaultId, rawPath);
+    const { vault, path } = this.locate(principal, vaultId, rawPath, call, 'purge');
     this.requireAdmin(principal, vault, 'purge secrets');
     this.context.store.transaction(() => {
       const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
@@ -210,15 +236,21 @@ export class SecretService {
   }
 
   versions(principal: Principal, vaultId: string, rawPath: string, call: CallContext): SecretVersionInfo[] {
-    const { vault, path } = this.locate(principal, vaultId, rawPath);
+    const { vault, path } = this.locate(principal, vaultId, rawPath, call, 'read');
     this.authorize(principal, vault, path, 'read', call);
     const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
     if (!secret) throw notFound(path);
     return this.context.store.secrets.listVersions(secret.id).map((row) => versionInfo(secret, row));
   }
 
-  disableVersion(principal: Principal, vaultId: string, rawPath: string, version: number, call: CallContext): void {
-    const { vault, path } = this.locate(principal, vaultId, rawPath);
+  disableVersion(
+    principal: Principal,
+    vaultId: string,
+    rawPath: string,
+    version: number,
+    call: CallContext,
+  ): void {
+    const { vault, path } = this.locate(principal, vaultId, rawPath, call, 'write');
     this.authorize(principal, vault, path, 'write', call);
     this.context.store.transaction(() => {
       const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
@@ -232,26 +264,54 @@ export class SecretService {
   }
 
   /** A new version holding the value of an older one; nothing is rewritten. */
-  async rollback(principal: Principal, vaultId: string, rawPath: string, version: number, call: CallContext): Promise<SecretMetadata> {
+  async rollback(
+    principal: Principal,
+    vaultId: string,
+    rawPath: string,
+    version: number,
+    call: CallContext,
+  ): Promise<SecretMetadata> {
     const old = await this.get(principal, vaultId, rawPath, call, version);
     try {
-      return await this.writeVersion(principal, vaultId, rawPath, { type: old.type as SecretType, value: old.value }, call, 'secret.rollback', {
-        from_version: version,
-      });
+      return await this.writeVersion(
+        principal,
+        vaultId,
+        rawPath,
+        { type: old.type as SecretType, value: old.value },
+        call,
+        'secret.rollback',
+        {
+          from_version: version,
+        },
+      );
     } finally {
       old.value = '';
     }
   }
 
   /** Server-side rotation: a random value of `length` characters from `charset`. */
-  async rotate(principal: Principal, vaultId: string, rawPath: string, body: unknown, call: CallContext): Promise<SecretMetadata> {
+  async rotate(
+    principal: Principal,
+    vaultId: string,
+    rawPath: string,
+    body: unknown,
+    call: CallContext,
+  ): Promise<SecretMetadata> {
     const request = parseRequest(rotateSecretRequestSchema, body ?? {}, 'rotate request');
     const alphabet = charsets[request.charset];
     const value = Array.from({ length: request.length }, () => alphabet[randomInt(alphabet.length)]).join('');
-    return this.writeVersion(principal, vaultId, rawPath, { value, ...(request.type ? { type: request.type } : {}) }, call, 'secret.rotate', {
-      length: request.length,
-      charset: request.charset,
-    });
+    return this.writeVersion(
+      principal,
+      vaultId,
+      rawPath,
+      { value, ...(request.type ? { type: request.type } : {}) },
+      call,
+      'secret.rotate',
+      {
+        length: request.length,
+        charset: request.charset,
+      },
+    );
   }
 
   // ------------------------------------------------------------------------------------------
@@ -265,7 +325,7 @@ export class SecretService {
     action: string,
     details: Record<string, unknown> = {},
   ): Promise<SecretMetadata> {
-    const { vault, path } = this.locate(principal, vaultId, rawPath);
+    const { vault, path } = this.locate(principal, vaultId, rawPath, call, 'write');
     this.authorize(principal, vault, path, 'write', call);
     const existing = this.context.store.secrets.getSecretByPath(vault.id, path);
     const type = request.type ?? existing?.type ?? 'note';
@@ -297,7 +357,11 @@ export class SecretService {
             this.context.store.secrets.restore(secret.id, now);
           }
           const version = this.context.store.secrets.nextVersion(secret.id, now)!;
-          const ciphertext = this.context.barrier.seal(dataKey, { vaultId: vault.id, path, version, type }, plaintext);
+          const ciphertext = this.context.barrier.seal(
+            dataKey,
+            { vaultId: vault.id, path, version, type },
+            plaintext,
+          );
           this.context.store.secrets.insertVersion({
             secretId: secret.id,
             version,
@@ -313,7 +377,10 @@ export class SecretService {
           this.context.store.secrets.updateSecretMeta({
             id: secret.id,
             type,
-            metadataJson: request.metadata === undefined || request.metadata === null ? secret.metadataJson : JSON.stringify(request.metadata),
+            metadataJson:
+              request.metadata === undefined || request.metadata === null
+                ? secret.metadataJson
+                : JSON.stringify(request.metadata),
             expiresAt: request.expires_at === undefined ? secret.expiresAt : request.expires_at,
             maxAccessCount: request.max_access_count ?? secret.maxAccessCount,
             currentVersion: version,
@@ -342,14 +409,56 @@ export class SecretService {
     if (type === 'env_bundle') parseEnvBundle(value);
   }
 
-  private locate(principal: Principal, vaultId: string, rawPath: string): { vault: VaultRow; path: string } {
+  private locate(
+    principal: Principal,
+    vaultId: string,
+    rawPath: string,
+    call: CallContext,
+    attempted: string,
+  ): { vault: VaultRow; path: string } {
     requireUnlocked(this.context);
-    const vault = requireVault(this.context, principal, vaultId);
-    return { vault, path: normalizeSecretPath(rawPath) };
+    const path = normalizeSecretPath(rawPath);
+    return { vault: this.visibleVault(principal, vaultId, call, attempted, path), path };
+  }
+
+  /** requireVault, with its refusal audited: reaching for a vault one cannot see is a denial too. */
+  private visibleVault(
+    principal: Principal,
+    vaultId: string,
+    call: CallContext,
+    attempted: string,
+    path: string | null,
+  ): VaultRow {
+    try {
+      return requireVault(this.context, principal, vaultId);
+    } catch (error) {
+      const exists = this.context.store.vaults.get(vaultId.toLowerCase()) !== undefined;
+      this.context.audit.append({
+        action: `secret.${attempted}`,
+        actor: actorOf(principal),
+        outcome: 'denied',
+        vaultId: vaultId.toLowerCase(),
+        resourceType: 'secret',
+        path,
+        details: {
+          reason: exists ? 'the vault is not visible to the caller' : 'no such vault',
+          ...callDetails(call),
+        },
+        ip: call.ip ?? null,
+      });
+      throw error;
+    }
   }
 
   /** One decision, audited when it denies; throws forbidden / approval_required. */
-  private authorize(principal: Principal, vault: VaultRow, path: string, permission: Permission, call: CallContext, type?: string): void {
+  private authorize(
+    principal: Principal,
+    vault: VaultRow,
+    path: string,
+    permission: Permission,
+    call: CallContext,
+    type?: string,
+  ): void {
     const decision = this.context.access.decide(principal, vault, path, permission, call, type);
     if (decision.allowed && !decision.requireApproval) return;
     this.context.audit.append({
@@ -363,17 +472,29 @@ export class SecretService {
       ip: call.ip ?? null,
     });
     if (decision.allowed) {
-      throw new TalonError('approval_required', `A human must approve this ${permission} of '${path}': ${decision.reason}`, {
-        details: { policy_id: decision.policyId },
-      });
+      throw new TalonError(
+        'approval_required',
+        `A human must approve this ${permission} of '${path}': ${decision.reason}`,
+        {
+          details: { policy_id: decision.policyId },
+        },
+      );
     }
-    throw new TalonError('forbidden', `Access denied: ${decision.reason}.`, { details: { policy_id: decision.policyId } });
+    throw new TalonError('forbidden', `Access denied: ${decision.reason}.`, {
+      details: { policy_id: decision.policyId },
+    });
   }
 
-  private requireReadable(vault: VaultRow, path: string, secret: SecretRow | undefined, call: CallContext): SecretRow {
+  private requireReadable(
+    vault: VaultRow,
+    path: string,
+    secret: SecretRow | undefined,
+    call: CallContext,
+  ): SecretRow {
     if (!secret) throw notFound(path);
     if (secret.deletedAt) throw gone(path, 'has been deleted');
-    if (secret.expiresAt && Date.parse(secret.expiresAt) <= call.now.getTime()) throw gone(path, 'has expired');
+    if (secret.expiresAt && Date.parse(secret.expiresAt) <= call.now.getTime())
+      throw gone(path, 'has expired');
     if (secret.maxAccessCount > 0 && secret.accessCount >= secret.maxAccessCount) {
       throw gone(path, 'has reached its maximum access count');
     }
@@ -448,18 +569,26 @@ function versionInfo(secret: SecretRow, row: SecretVersionSummary | SecretVersio
 function parseMetadata(json: string): Record<string, unknown> {
   try {
     const value: unknown = JSON.parse(json);
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+    return value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
   } catch {
     return {};
   }
 }
 
 function callDetails(call: CallContext): Record<string, unknown> {
-  return { ...(call.via ? { via: call.via } : {}), ...(call.requestId ? { request_id: call.requestId } : {}) };
+  return {
+    ...(call.via ? { via: call.via } : {}),
+    ...(call.requestId ? { request_id: call.requestId } : {}),
+  };
 }
 
 function notFound(path: string): TalonError {
-  return new TalonError('not_found', `No secret found at path '${path}'. List secrets to see which paths exist.`);
+  return new TalonError(
+    'not_found',
+    `No secret found at path '${path}'. List secrets to see which paths exist.`,
+  );
 }
 
 function gone(path: string, why: string): TalonError {

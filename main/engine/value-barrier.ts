@@ -66,7 +66,11 @@ export class ValueBarrier {
         return { key, wrapped: Buffer.concat([Buffer.from([wrappedBy.token]), blob]) };
       }
       const vaultKey = await this.vaultKey(vault);
-      return { key, wrapped: Buffer.concat([Buffer.from([wrappedBy.vaultKey]), gcmSeal(vaultKey, key, dekAad(vault.id))]) };
+      this.requireUnlocked();
+      return {
+        key,
+        wrapped: Buffer.concat([Buffer.from([wrappedBy.vaultKey]), gcmSeal(vaultKey, key, dekAad(vault.id))]),
+      };
     } catch (error) {
       key.fill(0);
       throw error;
@@ -75,7 +79,7 @@ export class ValueBarrier {
 
   /** Encrypt a value under a DEK from newDataKey. Synchronous, so it can run inside a store transaction. */
   seal(dataKey: DataKey, binding: ValueBinding, plaintext: Buffer): Buffer {
-    if (!this.keyRing.isUnlocked) throw new TalonError('locked', 'Talon is locked; unlock it, then retry.');
+    this.requireUnlocked();
     return gcmSeal(dataKey.key, plaintext, valueAad(binding));
   }
 
@@ -84,7 +88,11 @@ export class ValueBarrier {
   }
 
   /** Decrypt one version. The caller zeroes the returned buffer once the response is written. */
-  async open(vault: BarrierVault, binding: ValueBinding, sealed: { ciphertext: Buffer; wrappedDek: Buffer }): Promise<Buffer> {
+  async open(
+    vault: BarrierVault,
+    binding: ValueBinding,
+    sealed: { ciphertext: Buffer; wrappedDek: Buffer },
+  ): Promise<Buffer> {
     const dek = await this.unwrapDataKey(vault, sealed.wrappedDek);
     try {
       return gcmOpen(dek, sealed.ciphertext, valueAad(binding));
@@ -94,16 +102,30 @@ export class ValueBarrier {
   }
 
   private async unwrapDataKey(vault: BarrierVault, wrapped: Buffer): Promise<Buffer> {
-    if (!this.keyRing.isUnlocked) throw new TalonError('locked', 'Talon is locked; unlock it, then retry.');
+    this.requireUnlocked();
     const kind = wrapped[0];
     const body = wrapped.subarray(1);
     if (kind === wrappedBy.token) return this.token(() => this.keyStore.unwrapDataKey(body));
-    if (kind === wrappedBy.vaultKey) return gcmOpen(await this.vaultKey(vault), body, dekAad(vault.id));
+    if (kind === wrappedBy.vaultKey) {
+      const vaultKey = await this.vaultKey(vault);
+      this.requireUnlocked();
+      return gcmOpen(vaultKey, body, dekAad(vault.id));
+    }
     throw damaged();
   }
 
+  /**
+   * Also checked after every wait for the vault key: a lock in the meantime has zeroed it, and
+   * using it would report the lock as damaged data.
+   */
+  private requireUnlocked(): void {
+    if (!this.keyRing.isUnlocked) throw new TalonError('locked', 'Talon is locked; unlock it, then retry.');
+  }
+
   private vaultKey(vault: BarrierVault): Promise<Buffer> {
-    return this.keyRing.vaultKey(vault.id, () => this.token(() => this.keyStore.unwrapDataKey(vault.wrappedKey)));
+    return this.keyRing.vaultKey(vault.id, () =>
+      this.token(() => this.keyStore.unwrapDataKey(vault.wrappedKey)),
+    );
   }
 
   /** Token failures become Talon's errors: an unusable token is 503, a bad blob is data damage. */
@@ -166,7 +188,10 @@ function gcmOpen(key: Buffer, sealed: Buffer, aad: Buffer): Buffer {
   decipher.setAAD(aad);
   decipher.setAuthTag(sealed.subarray(sealed.length - tagLength));
   try {
-    return Buffer.concat([decipher.update(sealed.subarray(ivLength, sealed.length - tagLength)), decipher.final()]);
+    return Buffer.concat([
+      decipher.update(sealed.subarray(ivLength, sealed.length - tagLength)),
+      decipher.final(),
+    ]);
   } catch (error) {
     throw damaged(error);
   }

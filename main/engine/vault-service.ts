@@ -24,7 +24,8 @@ export class VaultService {
   async create(principal: Principal, body: unknown, call: CallContext): Promise<VaultInfo> {
     requireUnlocked(this.context);
     const request = parseRequest(createVaultRequestSchema, body, 'vault');
-    const strict = typeof body === 'object' && body !== null && (body as { strict_mode?: unknown }).strict_mode === true;
+    const strict =
+      typeof body === 'object' && body !== null && (body as { strict_mode?: unknown }).strict_mode === true;
     this.refuseDuplicate(principal, request.name);
     const wrappedKey = await this.context.barrier.createVaultKey();
     const vault: VaultRow = {
@@ -72,7 +73,10 @@ export class VaultService {
         );
       }
       this.context.store.vaults.delete(vault.id);
-      this.record(principal, 'vault.delete', vault, call, { forced: Boolean(options.force), secret_count: count });
+      this.record(principal, 'vault.delete', vault, call, {
+        forced: Boolean(options.force),
+        secret_count: count,
+      });
     });
     this.context.keyRing.forgetVaultKey(vault.id);
   }
@@ -102,7 +106,13 @@ export class VaultService {
     }
   }
 
-  private record(principal: Principal, action: string, vault: VaultRow, call: CallContext, details: Record<string, unknown>): void {
+  private record(
+    principal: Principal,
+    action: string,
+    vault: VaultRow,
+    call: CallContext,
+    details: Record<string, unknown>,
+  ): void {
     this.context.audit.append({
       action,
       actor: actorOf(principal),
