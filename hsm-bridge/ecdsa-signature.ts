@@ -29,7 +29,10 @@ export function ecPointToPublicKey(ecPoint: Buffer): EcPublicKey {
   let point = ecPoint;
   if (point.length === 67 && point[0] === 0x04 && point[1] === 0x41) point = point.subarray(2);
   if (point.length !== 65 || point[0] !== 0x04) {
-    throw new HsmError('token_error', `The token returned an EC point of unexpected form (${ecPoint.length} bytes).`);
+    throw new HsmError(
+      'token_error',
+      `The token returned an EC point of unexpected form (${ecPoint.length} bytes).`,
+    );
   }
   return { publicKey: Buffer.from(point), address: computeAddress(hexlify(point)) };
 }
@@ -40,7 +43,8 @@ export function ecPointToPublicKey(ecPoint: Buffer): EcPublicKey {
  * both and keeping the one that recovers this key (the token does not return it).
  */
 export function normaliseEcdsaSignature(raw: Buffer, digest: Buffer, publicKey: Buffer): EcdsaSignature {
-  if (raw.length !== 64) throw new HsmError('token_error', `The token returned a ${raw.length}-byte ECDSA signature.`);
+  if (raw.length !== 64)
+    throw new HsmError('token_error', `The token returned a ${raw.length}-byte ECDSA signature.`);
   const r = raw.subarray(0, 32);
   let sValue = BigInt(`0x${raw.subarray(32).toString('hex')}`);
   if (sValue > halfOrder) sValue = curveOrder - sValue;

@@ -74,20 +74,34 @@ export const sessionLostCodes = new Set<number>([
 ]);
 
 /** Codes after which a cached object handle is stale: look the key up by label again. */
-export const staleHandleCodes = new Set<number>([pkcs11js.CKR_OBJECT_HANDLE_INVALID, pkcs11js.CKR_KEY_HANDLE_INVALID]);
+export const staleHandleCodes = new Set<number>([
+  pkcs11js.CKR_OBJECT_HANDLE_INVALID,
+  pkcs11js.CKR_KEY_HANDLE_INVALID,
+]);
 
 /** Translate a pkcs11js error into an HsmError, naming what was being done. */
 export function toHsmError(error: unknown, doing: string): HsmError {
   if (error instanceof HsmError) return error;
   const code = ckrCode(error);
   if (code === undefined) {
-    return new HsmError('token_error', `The token failed while ${doing}: ${(error as Error)?.message ?? error}`, {
-      cause: error,
-    });
+    return new HsmError(
+      'token_error',
+      `The token failed while ${doing}: ${(error as Error)?.message ?? error}`,
+      {
+        cause: error,
+      },
+    );
   }
   const ckr = { name: ckrName(code), code };
-  if (code === pkcs11js.CKR_PIN_INCORRECT || code === pkcs11js.CKR_PIN_INVALID || code === pkcs11js.CKR_PIN_LEN_RANGE) {
-    return new HsmError('wrong_pin', 'The token PIN is wrong. Check it and try again.', { ckr, cause: error });
+  if (
+    code === pkcs11js.CKR_PIN_INCORRECT ||
+    code === pkcs11js.CKR_PIN_INVALID ||
+    code === pkcs11js.CKR_PIN_LEN_RANGE
+  ) {
+    return new HsmError('wrong_pin', 'The token PIN is wrong. Check it and try again.', {
+      ckr,
+      cause: error,
+    });
   }
   if (code === pkcs11js.CKR_PIN_LOCKED) {
     return new HsmError(
@@ -97,16 +111,24 @@ export function toHsmError(error: unknown, doing: string): HsmError {
     );
   }
   if (code === pkcs11js.CKR_MECHANISM_INVALID || code === pkcs11js.CKR_MECHANISM_PARAM_INVALID) {
-    return new HsmError('mechanism_unsupported', `The token does not support the mechanism needed for ${doing} (${ckr.name}).`, {
-      ckr,
-      cause: error,
-    });
+    return new HsmError(
+      'mechanism_unsupported',
+      `The token does not support the mechanism needed for ${doing} (${ckr.name}).`,
+      {
+        ckr,
+        cause: error,
+      },
+    );
   }
   if (code === pkcs11js.CKR_USER_NOT_LOGGED_IN) {
-    return new HsmError('not_logged_in', `The token is not logged in (${doing}). Unlock Talon with the token PIN.`, {
-      ckr,
-      cause: error,
-    });
+    return new HsmError(
+      'not_logged_in',
+      `The token is not logged in (${doing}). Unlock Talon with the token PIN.`,
+      {
+        ckr,
+        cause: error,
+      },
+    );
   }
   if (unavailableCodes.has(code)) {
     return new HsmError(

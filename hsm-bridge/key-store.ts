@@ -1,4 +1,10 @@
-import { constants as cryptoConstants, createPublicKey, publicEncrypt, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  constants as cryptoConstants,
+  createPublicKey,
+  publicEncrypt,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import {
@@ -9,7 +15,13 @@ import {
   secp256k1EcParams,
 } from './ecdsa-signature.js';
 import { HsmError, ckrCode, sessionLostCodes, staleHandleCodes, toHsmError } from './hsm-error.js';
-import { acquireModule, defaultSoftHsmModule, findTokenSlot, releaseModule, tokenLabelText } from './pkcs11-module.js';
+import {
+  acquireModule,
+  defaultSoftHsmModule,
+  findTokenSlot,
+  releaseModule,
+  tokenLabelText,
+} from './pkcs11-module.js';
 import { SessionPool } from './session-pool.js';
 import {
   type WrapMechanism,
@@ -77,8 +89,13 @@ const mechanismNames = new Map<number, string>(
 
 const gcmMechanism = (iv: Buffer, aad: Buffer): pkcs11js.Mechanism => ({
   mechanism: pkcs11js.CKM_AES_GCM,
-  parameter: { type: pkcs11js.CK_PARAMS_AES_GCM_v240, iv, ivBits: gcmIvLength * 8, aad, tagBits: gcmTagLength * 8 } as
-    pkcs11js.AesGCM,
+  parameter: {
+    type: pkcs11js.CK_PARAMS_AES_GCM_v240,
+    iv,
+    ivBits: gcmIvLength * 8,
+    aad,
+    tagBits: gcmTagLength * 8,
+  } as pkcs11js.AesGCM,
 });
 
 const oaepMechanism = (mechanism: 'rsa-oaep-sha256' | 'rsa-oaep-sha1'): pkcs11js.Mechanism => ({
@@ -129,7 +146,8 @@ export class KeyStore {
   private closed = false;
 
   private constructor(
-    readonly options: Required<Pick<KeyStoreOptions, 'modulePath' | 'tokenLabel' | 'sessions'>> & KeyStoreOptions,
+    readonly options: Required<Pick<KeyStoreOptions, 'modulePath' | 'tokenLabel' | 'sessions'>> &
+      KeyStoreOptions,
     pkcs11: pkcs11js.PKCS11,
     slot: pkcs11js.Handle,
   ) {
@@ -141,7 +159,11 @@ export class KeyStore {
 
   /** Open the token with this label (never a slot index). Throws hsm_unavailable when absent. */
   static open(options: KeyStoreOptions): KeyStore {
-    const resolved = { ...options, modulePath: options.modulePath ?? defaultSoftHsmModule, sessions: options.sessions ?? 4 };
+    const resolved = {
+      ...options,
+      modulePath: options.modulePath ?? defaultSoftHsmModule,
+      sessions: options.sessions ?? 4,
+    };
     const pkcs11 = acquireModule(resolved.modulePath);
     try {
       const slot = findTokenSlot(pkcs11, resolved.tokenLabel);
@@ -164,7 +186,8 @@ export class KeyStore {
 
   /** Log in with the user PIN, create missing keys and probe the wrap mechanisms. */
   async login(pin: string): Promise<void> {
-    if (pin.length === 0) throw new HsmError('wrong_pin', 'The token PIN is empty. Enter the PIN you chose at set-up.');
+    if (pin.length === 0)
+      throw new HsmError('wrong_pin', 'The token PIN is empty. Enter the PIN you chose at set-up.');
     await this.pool.use((session) => {
       try {
         this.pkcs11.C_Login(session, pkcs11js.CKU_USER, pin);
@@ -175,7 +198,8 @@ export class KeyStore {
     });
     this.pin = pin;
     await this.ensureKeys();
-    if ((this.options.callMode ?? 'auto') === 'auto') this.calls = new TokenCalls(this.pkcs11, await this.timeTokenCall());
+    if ((this.options.callMode ?? 'auto') === 'auto')
+      this.calls = new TokenCalls(this.pkcs11, await this.timeTokenCall());
     this.probed = await this.probeWrapMechanisms();
   }
 
@@ -232,16 +256,24 @@ export class KeyStore {
   // ---------------------------------------------------------------- data keys
 
   /** Wrap a 32-byte data key under the token's key-encryption key. The caller zeroes `dataKey`. */
-  async wrapDataKey(dataKey: Buffer, mechanism: WrapMechanism | null = this.defaultWrapMechanism()): Promise<Buffer> {
+  async wrapDataKey(
+    dataKey: Buffer,
+    mechanism: WrapMechanism | null = this.defaultWrapMechanism(),
+  ): Promise<Buffer> {
     if (dataKey.length !== dataKeyLength) throw new RangeError(`a data key is ${dataKeyLength} bytes`);
-    if (!mechanism) throw new HsmError('mechanism_unsupported', 'This token offers no mechanism Talon can wrap keys with.');
+    if (!mechanism)
+      throw new HsmError('mechanism_unsupported', 'This token offers no mechanism Talon can wrap keys with.');
     this.requireLogin('wrapping a data key');
     switch (mechanism) {
       case 'aes-gcm': {
         const header = wrappedKeyHeader(mechanism, keyLabels.kek);
         const iv = randomBytes(gcmIvLength);
         const sealed = await this.run('wrapping a data key (AES-GCM)', async (session) => {
-          this.pkcs11.C_EncryptInit(session, gcmMechanism(iv, header), this.secretKey(session, keyLabels.kek));
+          this.pkcs11.C_EncryptInit(
+            session,
+            gcmMechanism(iv, header),
+            this.secretKey(session, keyLabels.kek),
+          );
           return this.calls.encrypt(session, dataKey, Buffer.alloc(dataKeyLength + gcmTagLength));
         });
         return Buffer.concat([header, iv, sealed]);
@@ -290,9 +322,13 @@ export class KeyStore {
     this.requireLogin('unwrapping a data key');
     const { mechanism, keyLabel, header, payload } = decodeWrappedKey(blob);
     const tampered = (error: unknown) =>
-      new HsmError('invalid_blob', 'A wrapped key failed its integrity check: it was changed or belongs to another token.', {
-        cause: error,
-      });
+      new HsmError(
+        'invalid_blob',
+        'A wrapped key failed its integrity check: it was changed or belongs to another token.',
+        {
+          cause: error,
+        },
+      );
     return this.run(`unwrapping a data key (${mechanism})`, async (session) => {
       switch (mechanism) {
         case 'aes-gcm': {
@@ -302,7 +338,8 @@ export class KeyStore {
           const plain = await this.calls
             .decrypt(session, payload.subarray(gcmIvLength), out)
             .catch((error: unknown) => {
-              throw ckrCode(error) === pkcs11js.CKR_GENERAL_ERROR || ckrCode(error) === pkcs11js.CKR_ENCRYPTED_DATA_INVALID
+              throw ckrCode(error) === pkcs11js.CKR_GENERAL_ERROR ||
+                ckrCode(error) === pkcs11js.CKR_ENCRYPTED_DATA_INVALID
                 ? tampered(error)
                 : error;
             });
@@ -311,13 +348,23 @@ export class KeyStore {
         case 'aes-key-wrap': {
           const key = this.secretKey(session, keyLabel);
           const temporary = await this.calls
-            .unwrapKey(session, { mechanism: pkcs11js.CKM_AES_KEY_WRAP }, key, payload, sessionDataKeyTemplate)
+            .unwrapKey(
+              session,
+              { mechanism: pkcs11js.CKM_AES_KEY_WRAP },
+              key,
+              payload,
+              sessionDataKeyTemplate,
+            )
             .catch((error: unknown) => {
               const code = ckrCode(error);
-              throw code === pkcs11js.CKR_WRAPPED_KEY_INVALID || code === pkcs11js.CKR_GENERAL_ERROR ? tampered(error) : error;
+              throw code === pkcs11js.CKR_WRAPPED_KEY_INVALID || code === pkcs11js.CKR_GENERAL_ERROR
+                ? tampered(error)
+                : error;
             });
           try {
-            const [attribute] = this.pkcs11.C_GetAttributeValue(session, temporary, [{ type: pkcs11js.CKA_VALUE }]);
+            const [attribute] = this.pkcs11.C_GetAttributeValue(session, temporary, [
+              { type: pkcs11js.CKA_VALUE },
+            ]);
             const value = attribute?.value as Buffer;
             return value.length === dataKeyLength ? value : failLength(value);
           } finally {
@@ -350,7 +397,11 @@ export class KeyStore {
   async hmac(data: Buffer, label: string = keyLabels.hmac): Promise<Buffer> {
     this.requireLogin('computing an HMAC');
     return this.run('computing an HMAC', async (session) => {
-      this.pkcs11.C_SignInit(session, { mechanism: pkcs11js.CKM_SHA256_HMAC }, this.secretKey(session, label));
+      this.pkcs11.C_SignInit(
+        session,
+        { mechanism: pkcs11js.CKM_SHA256_HMAC },
+        this.secretKey(session, label),
+      );
       return this.calls.sign(session, data, Buffer.alloc(32));
     });
   }
@@ -439,7 +490,10 @@ export class KeyStore {
   private async ensureKeys(): Promise<void> {
     await this.run('creating the token keys', (session) => {
       const mechanisms = new Set(this.pkcs11.C_GetMechanismList(this.slot()));
-      if (mechanisms.has(pkcs11js.CKM_AES_KEY_GEN) && !this.findObject(session, pkcs11js.CKO_SECRET_KEY, keyLabels.kek)) {
+      if (
+        mechanisms.has(pkcs11js.CKM_AES_KEY_GEN) &&
+        !this.findObject(session, pkcs11js.CKO_SECRET_KEY, keyLabels.kek)
+      ) {
         this.pkcs11.C_GenerateKey(session, { mechanism: pkcs11js.CKM_AES_KEY_GEN }, [
           ...residentKeyAttributes(keyLabels.kek),
           { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_SECRET_KEY },
@@ -481,7 +535,12 @@ export class KeyStore {
     const working: WrapMechanism[] = [];
     const needsRsa = !candidates.some((mechanism) => mechanism.startsWith('aes'));
     for (const mechanism of candidates) {
-      if (mechanism.startsWith('rsa') && !needsRsa && this.options.wrapMechanism !== mechanism && !(await this.hasKey(keyLabels.kekRsa))) {
+      if (
+        mechanism.startsWith('rsa') &&
+        !needsRsa &&
+        this.options.wrapMechanism !== mechanism &&
+        !(await this.hasKey(keyLabels.kekRsa))
+      ) {
         continue; // no RSA key-encryption key is created on tokens that can wrap with AES
       }
       const probe = randomBytes(dataKeyLength);
@@ -555,7 +614,10 @@ export class KeyStore {
       }
       if (!handle) throw keyNotFound(label);
       const [modulus, exponent] = this.pkcs11
-        .C_GetAttributeValue(session, handle, [{ type: pkcs11js.CKA_MODULUS }, { type: pkcs11js.CKA_PUBLIC_EXPONENT }])
+        .C_GetAttributeValue(session, handle, [
+          { type: pkcs11js.CKA_MODULUS },
+          { type: pkcs11js.CKA_PUBLIC_EXPONENT },
+        ])
         .map((attribute) => attribute.value as Buffer);
       return createPublicKey({
         key: { kty: 'RSA', n: modulus!.toString('base64url'), e: exponent!.toString('base64url') },
@@ -567,8 +629,10 @@ export class KeyStore {
   }
 
   private requireLogin(doing: string): void {
-    if (this.closed) throw new HsmError('hsm_unavailable', `The key store is closed (${doing}). Restart Talon.`);
-    if (!this.pin) throw new HsmError('not_logged_in', `The token is locked (${doing}). Unlock Talon with the token PIN.`);
+    if (this.closed)
+      throw new HsmError('hsm_unavailable', `The key store is closed (${doing}). Restart Talon.`);
+    if (!this.pin)
+      throw new HsmError('not_logged_in', `The token is locked (${doing}). Unlock Talon with the token PIN.`);
   }
 
   /**
@@ -590,7 +654,8 @@ export class KeyStore {
           continue;
         }
         const loginLost =
-          (code !== undefined && sessionLostCodes.has(code)) || (error instanceof HsmError && error.kind === 'not_logged_in');
+          (code !== undefined && sessionLostCodes.has(code)) ||
+          (error instanceof HsmError && error.kind === 'not_logged_in');
         if (!reconnected && loginLost && this.pin) {
           reconnected = true;
           await this.reconnect();
@@ -616,7 +681,10 @@ export class KeyStore {
   private slot(): pkcs11js.Handle {
     const slot = findTokenSlot(this.pkcs11, this.options.tokenLabel);
     if (!slot) {
-      throw new HsmError('hsm_unavailable', `The token '${this.options.tokenLabel}' is gone. Reconnect it and retry.`);
+      throw new HsmError(
+        'hsm_unavailable',
+        `The token '${this.options.tokenLabel}' is gone. Reconnect it and retry.`,
+      );
     }
     return slot;
   }
@@ -631,7 +699,9 @@ export class KeyStore {
       // token info is a courtesy here; the wrong PIN is the answer either way
     }
     if (flags.locked) {
-      return new HsmError('pin_locked', "The token's user PIN is locked after too many wrong tries.", { cause: error });
+      return new HsmError('pin_locked', "The token's user PIN is locked after too many wrong tries.", {
+        cause: error,
+      });
     }
     const triesLeft = flags.finalTry ? 1 : undefined;
     const hint = flags.finalTry
@@ -752,5 +822,8 @@ function keyNotFound(label: string): HsmError {
 
 function failLength(value: Buffer): never {
   value.fill(0);
-  throw new HsmError('invalid_blob', `A wrapped key unwrapped to ${value.length} bytes instead of ${dataKeyLength}.`);
+  throw new HsmError(
+    'invalid_blob',
+    `A wrapped key unwrapped to ${value.length} bytes instead of ${dataKeyLength}.`,
+  );
 }

@@ -42,7 +42,9 @@ export function acquireModule(modulePath: string): pkcs11js.PKCS11 {
   try {
     pkcs11.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
   } catch (error) {
-    if (!(error instanceof pkcs11js.Pkcs11Error && error.code === pkcs11js.CKR_CRYPTOKI_ALREADY_INITIALIZED)) {
+    if (!(
+      error instanceof pkcs11js.Pkcs11Error && error.code === pkcs11js.CKR_CRYPTOKI_ALREADY_INITIALIZED
+    )) {
       pkcs11.close();
       throw toHsmError(error, `initialising ${modulePath}`);
     }
@@ -68,7 +70,8 @@ export function releaseModule(modulePath: string): void {
 export function findTokenSlot(pkcs11: pkcs11js.PKCS11, label: string): pkcs11js.Handle | undefined {
   for (const slot of pkcs11.C_GetSlotList(true)) {
     const info = pkcs11.C_GetTokenInfo(slot);
-    if ((info.flags & pkcs11js.CKF_TOKEN_INITIALIZED) !== 0 && tokenLabelText(info.label) === label) return slot;
+    if ((info.flags & pkcs11js.CKF_TOKEN_INITIALIZED) !== 0 && tokenLabelText(info.label) === label)
+      return slot;
   }
   return undefined;
 }

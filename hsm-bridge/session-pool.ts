@@ -58,7 +58,10 @@ export class SessionPool {
       // already gone
     }
     try {
-      const fresh = this.pkcs11.C_OpenSession(this.slot, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
+      const fresh = this.pkcs11.C_OpenSession(
+        this.slot,
+        pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION,
+      );
       this.all[index] = fresh;
       return fresh;
     } catch {

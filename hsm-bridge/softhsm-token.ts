@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import pkcs11js from 'pkcs11js';
 import { HsmError, ckrCode, toHsmError } from './hsm-error.js';
 import { KeyStore, type KeyStoreOptions } from './key-store.js';
-import { acquireModule, defaultSoftHsmModule, findTokenSlot, paddedTokenLabel, releaseModule } from './pkcs11-module.js';
+import {
+  acquireModule,
+  defaultSoftHsmModule,
+  findTokenSlot,
+  paddedTokenLabel,
+  releaseModule,
+} from './pkcs11-module.js';
 
 /**
  * The embedded SoftHSM2 token: a token folder and its own softhsm2.conf inside Talon's data
@@ -78,7 +84,10 @@ export async function createEmbeddedToken(options: CreateEmbeddedTokenOptions): 
   const soPin = randomBytes(32);
   try {
     if (findTokenSlot(pkcs11, options.tokenLabel)) {
-      throw new HsmError('key_exists', `A token labelled '${options.tokenLabel}' already exists in ${paths.tokens}.`);
+      throw new HsmError(
+        'key_exists',
+        `A token labelled '${options.tokenLabel}' already exists in ${paths.tokens}.`,
+      );
     }
     const slot = pkcs11
       .C_GetSlotList(true)

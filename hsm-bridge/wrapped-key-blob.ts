@@ -41,7 +41,8 @@ export function encodeWrappedKey(mechanism: WrapMechanism, keyLabel: string, pay
 
 export function wrappedKeyHeader(mechanism: WrapMechanism, keyLabel: string): Buffer {
   const label = Buffer.from(keyLabel, 'utf8');
-  if (label.length === 0 || label.length > maxLabelLength) throw new Error(`key label must be 1..${maxLabelLength} bytes`);
+  if (label.length === 0 || label.length > maxLabelLength)
+    throw new Error(`key label must be 1..${maxLabelLength} bytes`);
   return Buffer.concat([Buffer.from([formatVersion, mechanismIds[mechanism], label.length]), label]);
 }
 
@@ -56,10 +57,13 @@ function damaged(why: string): HsmError {
 export function decodeWrappedKey(blob: Buffer): WrappedKeyBlob {
   if (blob.length < 4) throw damaged('too short');
   if (blob[0] !== formatVersion) throw damaged(`unknown format version ${blob[0]}`);
-  const mechanism = (Object.keys(mechanismIds) as WrapMechanism[]).find((name) => mechanismIds[name] === blob[1]);
+  const mechanism = (Object.keys(mechanismIds) as WrapMechanism[]).find(
+    (name) => mechanismIds[name] === blob[1],
+  );
   if (!mechanism) throw damaged(`unknown mechanism id ${blob[1]}`);
   const labelLength = blob[2]!;
-  if (labelLength === 0 || labelLength > maxLabelLength || blob.length < 3 + labelLength) throw damaged('bad key label');
+  if (labelLength === 0 || labelLength > maxLabelLength || blob.length < 3 + labelLength)
+    throw damaged('bad key label');
   const header = blob.subarray(0, 3 + labelLength);
   const keyLabel = header.subarray(3).toString('utf8');
   const payload = blob.subarray(3 + labelLength);

@@ -17,7 +17,12 @@ const forTests = process.argv.includes('--test');
 
 /** What Talon needs from the system, each found by a file it installs. */
 const systemNeeds = [
-  { apt: 'softhsm2', brew: 'softhsm', file: '/usr/lib/softhsm/libsofthsm2.so', why: 'the embedded PKCS#11 token' },
+  {
+    apt: 'softhsm2',
+    brew: 'softhsm',
+    file: '/usr/lib/softhsm/libsofthsm2.so',
+    why: 'the embedded PKCS#11 token',
+  },
   { apt: 'build-essential', file: '/usr/bin/make', why: 'compiling better-sqlite3 and pkcs11js' },
   { apt: 'python3', file: '/usr/bin/python3', why: 'node-gyp' },
   ...(forTests
@@ -52,7 +57,9 @@ function installSystemPackages() {
     return;
   }
   if (process.platform !== 'linux' || !existsSync('/usr/bin/apt-get')) {
-    say(`missing system packages:\n${list}\nInstall them with your system's package manager, then run this again.`);
+    say(
+      `missing system packages:\n${list}\nInstall them with your system's package manager, then run this again.`,
+    );
     process.exit(1);
   }
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -64,9 +71,7 @@ function installSystemPackages() {
   }
   say(`installing system packages: ${names.join(', ')}`);
   const aptGet = (...args) =>
-    isRoot
-      ? run('apt-get', args, { env: aptEnv })
-      : run('sudo', ['-n', 'apt-get', ...args], { env: aptEnv });
+    isRoot ? run('apt-get', args, { env: aptEnv }) : run('sudo', ['-n', 'apt-get', ...args], { env: aptEnv });
   const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const ok = aptGet('update', '-qq') && aptGet('install', '-y', '-qq', '--no-install-recommends', ...names);
   if (!ok) {
@@ -81,7 +86,9 @@ function installNodeModules() {
   const stamp = join(root, 'node_modules', '.talon-install-stamp');
   const lockHash = createHash('sha256').update(readFileSync(lock)).digest('hex');
   if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === lockHash) return;
-  say('installing npm dependencies (npm ci; better-sqlite3 and pkcs11js compile from source, about two minutes)');
+  say(
+    'installing npm dependencies (npm ci; better-sqlite3 and pkcs11js compile from source, about two minutes)',
+  );
   const env = { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' };
   if (!run('npm', ['ci', '--no-audit', '--no-fund'], { env })) {
     say('npm ci failed; see the output above.');
@@ -95,7 +102,11 @@ function installNodeModules() {
 function fetchElectronBinary() {
   const installer = join(root, 'node_modules', 'electron', 'install.js');
   if (!existsSync(installer)) return;
-  const result = spawnSync(process.execPath, [installer], { cwd: dirname(installer), stdio: 'ignore', timeout: 120_000 });
+  const result = spawnSync(process.execPath, [installer], {
+    cwd: dirname(installer),
+    stdio: 'ignore',
+    timeout: 120_000,
+  });
   if (result.status !== 0) {
     say('the Electron binary could not be downloaded; Talon will run headless with its UI in the browser.');
   }

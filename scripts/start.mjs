@@ -11,7 +11,9 @@ const hasElectron = existsSync(join(root, 'node_modules', 'electron', 'dist'));
 process.stdout.write(
   [
     'Talon: the set-up is complete (SoftHSM2 and npm dependencies are in place).',
-    hasElectron ? 'An Electron binary is present.' : 'No Electron binary is present: Talon will run headless.',
+    hasElectron
+      ? 'An Electron binary is present.'
+      : 'No Electron binary is present: Talon will run headless.',
     'The app itself is not built yet: the vault engine, local API, MCP server and desktop UI land in later issues.',
     'What works today: the hardware-token layer. Try `npm test` and `npm run bench`.',
     '',

@@ -4,6 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Engine } from '../../main/engine/index.js';
 import type { CallContext, Principal } from '../../main/engine/index.js';
 import { openSqliteStore } from '../../main/store/sqlite-store.js';
+import { testPin } from '../fixtures/test-token.js';
 import type { KeyStore } from '../../hsm-bridge/index.js';
 import { type Measurement, measure, ratio } from './measure.js';
 import type { SuiteResult } from './token-bench.js';
@@ -18,7 +19,7 @@ export async function benchEngine(keyStore: KeyStore, dataDir: string, scale: nu
   const store = openSqliteStore(join(dataDir, 'bench.sqlite'));
   const engine = new Engine(store, keyStore);
   const call = (): CallContext => ({ now: new Date(), via: 'bench' });
-  await engine.unlock('unused: already logged in', call());
+  await engine.unlock(testPin, call());
   const setup = engine.setUpOwner({ email: 'bench@talon.local' }, call())!;
   const owner: Principal = { type: 'user', id: setup.userId, role: 'owner' };
 

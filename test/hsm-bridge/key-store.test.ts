@@ -4,7 +4,12 @@ import { Signature, SigningKey, computeAddress, hexlify, recoverAddress } from '
 import pkcs11js from 'pkcs11js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HsmError, KeyStore, embeddedTokenPaths, keyLabels, unsealSoPin } from '../../hsm-bridge/index.js';
-import { acquireModule, defaultSoftHsmModule, findTokenSlot, releaseModule } from '../../hsm-bridge/pkcs11-module.js';
+import {
+  acquireModule,
+  defaultSoftHsmModule,
+  findTokenSlot,
+  releaseModule,
+} from '../../hsm-bridge/pkcs11-module.js';
 import { createTestToken, testPin, testTokenLabel, type TestToken } from '../fixtures/test-token.js';
 
 const curveOrder = BigInt('0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141');
@@ -80,7 +85,11 @@ describe('data key wrapping', () => {
   });
 
   it('reads blobs of every mechanism whatever the default is', async () => {
-    const forcedRsa = KeyStore.open({ tokenLabel: testTokenLabel, wrapMechanism: 'rsa-oaep-sha1', sessions: 1 });
+    const forcedRsa = KeyStore.open({
+      tokenLabel: testTokenLabel,
+      wrapMechanism: 'rsa-oaep-sha1',
+      sessions: 1,
+    });
     try {
       await forcedRsa.login(testPin);
       expect(forcedRsa.defaultWrapMechanism()).toBe('rsa-oaep-sha1');
@@ -96,7 +105,11 @@ describe('data key wrapping', () => {
   });
 
   it('refuses a forced mechanism the token cannot do', async () => {
-    const forced = KeyStore.open({ tokenLabel: testTokenLabel, wrapMechanism: 'rsa-oaep-sha256', sessions: 1 });
+    const forced = KeyStore.open({
+      tokenLabel: testTokenLabel,
+      wrapMechanism: 'rsa-oaep-sha256',
+      sessions: 1,
+    });
     try {
       const error = await expectHsmError(forced.login(testPin), 'mechanism_unsupported');
       expect(error.message).toContain("'rsa-oaep-sha256' does not work on this token");
@@ -107,7 +120,9 @@ describe('data key wrapping', () => {
 
   it('unwraps correctly under concurrency across pooled sessions', async () => {
     const keys = Array.from({ length: 200 }, () => randomBytes(32));
-    const blobs = await Promise.all(keys.map((key, i) => keyStore.wrapDataKey(key, i % 2 ? 'aes-gcm' : 'aes-key-wrap')));
+    const blobs = await Promise.all(
+      keys.map((key, i) => keyStore.wrapDataKey(key, i % 2 ? 'aes-gcm' : 'aes-key-wrap')),
+    );
     const unwrapped = await Promise.all(blobs.map((blob) => keyStore.unwrapDataKey(blob)));
     unwrapped.forEach((key, i) => expect(key.equals(keys[i]!)).toBe(true));
   });
@@ -120,7 +135,9 @@ describe('token calls on the thread pool (the mode slow tokens get)', () => {
       await asyncStore.login(testPin);
       expect(asyncStore.tokenInfo().callMode).toBe('async');
       const keys = Array.from({ length: 50 }, () => randomBytes(32));
-      const blobs = await Promise.all(keys.map((key, i) => asyncStore.wrapDataKey(key, i % 2 ? 'aes-gcm' : 'aes-key-wrap')));
+      const blobs = await Promise.all(
+        keys.map((key, i) => asyncStore.wrapDataKey(key, i % 2 ? 'aes-gcm' : 'aes-key-wrap')),
+      );
       const unwrapped = await Promise.all(blobs.map((blob) => asyncStore.unwrapDataKey(blob)));
       unwrapped.forEach((key, i) => expect(key.equals(keys[i]!)).toBe(true));
       const tampered = Buffer.from(blobs[1]!);
@@ -181,11 +198,18 @@ describe('resident keys', () => {
       const digest = randomBytes(32);
       const signature = await keyStore.signDigest('agent-test-signer', digest);
       expect(BigInt(hexlify(signature.s)) <= curveOrder / 2n).toBe(true);
-      const ethersSignature = Signature.from({ r: hexlify(signature.r), s: hexlify(signature.s), v: 27 + signature.recoveryId });
+      const ethersSignature = Signature.from({
+        r: hexlify(signature.r),
+        s: hexlify(signature.s),
+        v: 27 + signature.recoveryId,
+      });
       expect(recoverAddress(digest, ethersSignature)).toBe(address);
-      expect(SigningKey.recoverPublicKey(digest, hexlify(signature.compact.subarray(0, 64)) + (27 + signature.recoveryId).toString(16))).toBe(
-        hexlify(publicKey),
-      );
+      expect(
+        SigningKey.recoverPublicKey(
+          digest,
+          hexlify(signature.compact.subarray(0, 64)) + (27 + signature.recoveryId).toString(16),
+        ),
+      ).toBe(hexlify(publicKey));
     }
   });
 
@@ -240,8 +264,13 @@ describe('login and sessions', () => {
 
 describe('unavailable token', () => {
   it('answers hsm_unavailable for a missing module', () => {
-    expect(() => KeyStore.open({ tokenLabel: testTokenLabel, modulePath: '/nonexistent/libpkcs11.so' })).toThrow(
-      expect.objectContaining({ kind: 'hsm_unavailable', message: expect.stringContaining('TALON_PKCS11_MODULE') }),
+    expect(() =>
+      KeyStore.open({ tokenLabel: testTokenLabel, modulePath: '/nonexistent/libpkcs11.so' }),
+    ).toThrow(
+      expect.objectContaining({
+        kind: 'hsm_unavailable',
+        message: expect.stringContaining('TALON_PKCS11_MODULE'),
+      }),
     );
   });
 
@@ -253,7 +282,10 @@ describe('unavailable token', () => {
 
   it('answers hsm_unavailable for a missing token label', () => {
     expect(() => KeyStore.open({ tokenLabel: 'no-such-token' })).toThrow(
-      expect.objectContaining({ kind: 'hsm_unavailable', message: expect.stringContaining("'no-such-token'") }),
+      expect.objectContaining({
+        kind: 'hsm_unavailable',
+        message: expect.stringContaining("'no-such-token'"),
+      }),
     );
   });
 });

@@ -12,7 +12,8 @@ for await (const line of lines) {
   const [command, argument = ''] = line.split(' ');
   let answer: string;
   if (command === 'wrap') answer = (await keyStore.wrapDataKey(Buffer.from(argument, 'hex'))).toString('hex');
-  else if (command === 'unwrap') answer = (await keyStore.unwrapDataKey(Buffer.from(argument, 'hex'))).toString('hex');
+  else if (command === 'unwrap')
+    answer = (await keyStore.unwrapDataKey(Buffer.from(argument, 'hex'))).toString('hex');
   else if (command === 'generate') answer = (await keyStore.generateEcKeyPair(argument)).address;
   else if (command === 'destroy') answer = String(await keyStore.destroyKey(argument));
   else break;

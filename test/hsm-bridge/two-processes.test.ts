@@ -11,7 +11,12 @@ let ask: (line: string) => Promise<string>;
 
 beforeAll(async () => {
   token = await createTestToken();
-  peer = spawn('node_modules/.bin/tsx', ['test/hsm-bridge/token-peer.ts', token.dataDir, testTokenLabel, testPin]);
+  peer = spawn('node_modules/.bin/tsx', [
+    'test/hsm-bridge/token-peer.ts',
+    token.dataDir,
+    testTokenLabel,
+    testPin,
+  ]);
   const answers = createInterface({ input: peer.stdout })[Symbol.asyncIterator]();
   ask = async (line) => {
     peer.stdin.write(`${line}\n`);
@@ -53,7 +58,9 @@ it('sees a key the other process creates, and finds it gone after the other proc
   await keyStore.signDigest('shared-signer', randomBytes(32)); // caches the private key handle
 
   expect(await ask('destroy shared-signer')).toBe('undefined');
-  const error = await keyStore.signDigest('shared-signer', randomBytes(32)).catch((caught: unknown) => caught);
+  const error = await keyStore
+    .signDigest('shared-signer', randomBytes(32))
+    .catch((caught: unknown) => caught);
   expect(error).toBeInstanceOf(HsmError);
   expect((error as HsmError).kind).toBe('key_not_found');
 });
