@@ -1,9 +1,9 @@
 import type { KeyStore } from '../../hsm-bridge/index.js';
 import type { Store, VaultRow } from '../store/store.js';
 import type { AccessControl } from './access-control.js';
-import type { AuditLog } from './audit-log.js';
+import type { AuditEntry, AuditLog } from './audit-log.js';
 import { type KeyRing, lockedMessage } from './key-ring.js';
-import type { Principal } from './principal.js';
+import type { CallContext, Principal } from './principal.js';
 import { TalonError } from './talon-error.js';
 import type { ValueBarrier } from './value-barrier.js';
 
@@ -50,4 +50,28 @@ export function requireVault(context: EngineContext, principal: Principal, vault
 
 export function actorOf(principal: Principal): { type: 'user' | 'agent'; id: string } {
   return { type: principal.type, id: principal.id };
+}
+
+/** The caller's transport and request id, for audit details. */
+export function callDetails(call: CallContext): Record<string, unknown> {
+  return {
+    ...(call.via ? { via: call.via } : {}),
+    ...(call.requestId ? { request_id: call.requestId } : {}),
+  };
+}
+
+/** Record a successful change or access by `principal`; every service records through this. */
+export function recordSuccess(
+  context: EngineContext,
+  principal: Principal,
+  call: CallContext,
+  entry: Omit<AuditEntry, 'actor' | 'outcome' | 'ip'>,
+): void {
+  context.audit.append({
+    ...entry,
+    actor: actorOf(principal),
+    outcome: 'success',
+    details: { ...entry.details, ...callDetails(call) },
+    ip: call.ip ?? null,
+  });
 }

@@ -1,5 +1,5 @@
 import type { PolicyRow, VaultRow } from '../store/store.js';
-import { type EngineContext, actorOf, requireUnlocked, requireVault } from './engine-context.js';
+import { type EngineContext, recordSuccess, requireUnlocked, requireVault } from './engine-context.js';
 import { newId } from './ids.js';
 import type { Decision, Permission } from './policy-decision.js';
 import type { CallContext, Principal } from './principal.js';
@@ -159,10 +159,8 @@ export class PolicyService {
     policy: PolicyRow,
     call: CallContext,
   ): void {
-    this.context.audit.append({
+    recordSuccess(this.context, principal, call, {
       action,
-      actor: actorOf(principal),
-      outcome: 'success',
       vaultId: vault.id,
       resourceType: 'policy',
       resourceId: policy.id,
@@ -172,7 +170,6 @@ export class PolicyService {
         permissions: JSON.parse(policy.permissionsJson) as unknown,
         effect: policy.effect,
       },
-      ip: call.ip ?? null,
     });
   }
 }

@@ -1,6 +1,13 @@
 import { randomInt } from 'node:crypto';
 import type { SecretRow, SecretVersionRow, SecretVersionSummary, VaultRow } from '../store/store.js';
-import { type EngineContext, actorOf, requireUnlocked, requireVault } from './engine-context.js';
+import {
+  type EngineContext,
+  actorOf,
+  callDetails,
+  recordSuccess,
+  requireUnlocked,
+  requireVault,
+} from './engine-context.js';
 import { parseEnvBundle } from './env-bundle.js';
 import { newId } from './ids.js';
 import type { Permission } from './policy-decision.js';
@@ -517,16 +524,13 @@ export class SecretService {
     call: CallContext,
     details: Record<string, unknown> = {},
   ): void {
-    this.context.audit.append({
+    recordSuccess(this.context, principal, call, {
       action,
-      actor: actorOf(principal),
-      outcome: 'success',
       vaultId: vault.id,
       resourceType: 'secret',
       resourceId: secretId,
       path,
-      details: { ...details, ...callDetails(call) },
-      ip: call.ip ?? null,
+      details,
     });
   }
 
@@ -575,13 +579,6 @@ function parseMetadata(json: string): Record<string, unknown> {
   } catch {
     return {};
   }
-}
-
-function callDetails(call: CallContext): Record<string, unknown> {
-  return {
-    ...(call.via ? { via: call.via } : {}),
-    ...(call.requestId ? { request_id: call.requestId } : {}),
-  };
 }
 
 function notFound(path: string): TalonError {

@@ -1,5 +1,5 @@
 import type { VaultRow } from '../store/store.js';
-import { type EngineContext, actorOf, requireUnlocked, requireVault } from './engine-context.js';
+import { type EngineContext, recordSuccess, requireUnlocked, requireVault } from './engine-context.js';
 import { newId } from './ids.js';
 import type { CallContext, Principal } from './principal.js';
 import { createVaultRequestSchema, parseRequest } from './schemas.js';
@@ -113,15 +113,12 @@ export class VaultService {
     call: CallContext,
     details: Record<string, unknown>,
   ): void {
-    this.context.audit.append({
+    recordSuccess(this.context, principal, call, {
       action,
-      actor: actorOf(principal),
-      outcome: 'success',
       vaultId: vault.id,
       resourceType: 'vault',
       resourceId: vault.id,
       details: { name: vault.name, ...details },
-      ip: call.ip ?? null,
     });
   }
 
