@@ -93,10 +93,7 @@ export class AgentService {
         tokenTtlSeconds:
           request.token_ttl_seconds === undefined ? current.tokenTtlSeconds : request.token_ttl_seconds,
         expiresAt: request.expires_at === undefined ? current.expiresAt : request.expires_at,
-        isActive:
-          typeof (body as { is_active?: unknown })?.is_active === 'boolean'
-            ? (body as { is_active: boolean }).is_active
-            : current.isActive,
+        isActive: request.is_active ?? current.isActive,
         updatedAt: this.now(),
       };
       this.context.store.agents.update(next);

@@ -137,6 +137,8 @@ export const createVaultRequestSchema = z.object(
       .string({ error: expecting('a string of at most 2000 characters') })
       .max(2000)
       .nullish(),
+    /** Talon's: unwrap every data key in the token on each read. */
+    strict_mode: z.boolean({ error: expecting('true or false') }).default(false),
   },
   { error: 'must be a JSON object' },
 );
@@ -282,7 +284,14 @@ export type CreateAgentRequest = z.output<typeof createAgentRequestSchema>;
 
 /** Partial; `null` clears a nullable field. */
 export const updateAgentRequestSchema = z
-  .object({ ...agentFields, name: agentFields.name.optional() }, { error: 'must be a JSON object' })
+  .object(
+    {
+      ...agentFields,
+      name: agentFields.name.optional(),
+      is_active: z.boolean({ error: expecting('true or false') }).optional(),
+    },
+    { error: 'must be a JSON object' },
+  )
   .transform(withOneCryptoProxyFlag(undefined));
 export type UpdateAgentRequest = z.output<typeof updateAgentRequestSchema>;
 

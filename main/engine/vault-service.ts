@@ -24,8 +24,7 @@ export class VaultService {
   async create(principal: Principal, body: unknown, call: CallContext): Promise<VaultInfo> {
     requireUnlocked(this.context);
     const request = parseRequest(createVaultRequestSchema, body, 'vault');
-    const strict =
-      typeof body === 'object' && body !== null && (body as { strict_mode?: unknown }).strict_mode === true;
+    const strict = request.strict_mode;
     this.refuseDuplicate(principal, request.name);
     const wrappedKey = await this.context.barrier.createVaultKey();
     const vault: VaultRow = {

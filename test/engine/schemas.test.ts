@@ -134,7 +134,13 @@ describe('createVaultRequestSchema', () => {
     ).toEqual({
       name: 'Work',
       description: 'd',
+      strict_mode: false,
     });
+  });
+
+  it('takes strict_mode as a boolean only', () => {
+    expect(createVaultRequestSchema.parse({ name: 'v', strict_mode: true }).strict_mode).toBe(true);
+    expect(createVaultRequestSchema.safeParse({ name: 'v', strict_mode: 'yes' }).success).toBe(false);
   });
 
   it.each([[{}], [{ name: '   ' }], [{ name: 'x'.repeat(256) }], [{ name: 3 }]])('refuses %j', (body) => {
