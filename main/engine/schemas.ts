@@ -124,19 +124,24 @@ export const rotateSecretRequestSchema = z.object(
 );
 export type RotateSecretRequest = z.output<typeof rotateSecretRequestSchema>;
 
+/** The name of a vault or an agent. */
+const displayName = z
+  .string({ error: expecting('a name of 1 to 255 characters') })
+  .trim()
+  .min(1)
+  .max(255);
+
+const description = z
+  .string({ error: expecting('a string of at most 2000 characters') })
+  .max(2000)
+  .nullish();
+
 // ---- vaults ---------------------------------------------------------------------------------
 
 export const createVaultRequestSchema = z.object(
   {
-    name: z
-      .string({ error: expecting('a name of 1 to 255 characters') })
-      .trim()
-      .min(1)
-      .max(255),
-    description: z
-      .string({ error: expecting('a string of at most 2000 characters') })
-      .max(2000)
-      .nullish(),
+    name: displayName,
+    description,
     /** Talon's: unwrap every data key in the token on each read. */
     strict_mode: z.boolean({ error: expecting('true or false') }).default(false),
   },
@@ -213,15 +218,8 @@ export type UpdatePolicyRequest = z.output<typeof updatePolicyRequestSchema>;
 // ---- agents ---------------------------------------------------------------------------------
 
 const agentFields = {
-  name: z
-    .string({ error: expecting('a name of 1 to 255 characters') })
-    .trim()
-    .min(1)
-    .max(255),
-  description: z
-    .string({ error: expecting('a string of at most 2000 characters') })
-    .max(2000)
-    .nullish(),
+  name: displayName,
+  description,
   scopes: z
     .array(
       z

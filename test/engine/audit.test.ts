@@ -1,8 +1,12 @@
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentPrincipal } from '../../main/engine/principal.js';
 import type { AuditEventRow } from '../../main/store/store.js';
-import { type TestEngine, createTestEngine, expectTalonError } from '../fixtures/test-engine.js';
+import {
+  type TestEngine,
+  createTestEngine,
+  expectTalonError,
+  withRawDatabase,
+} from '../fixtures/test-engine.js';
 
 let t: TestEngine;
 let vaultId: string;
@@ -40,16 +44,6 @@ async function appendedBy(work: () => unknown): Promise<AuditEventRow[]> {
     // Denials throw; the entries are what this looks at.
   }
   return [...t.store.audit.iterate({ afterSeq: before })].flat();
-}
-
-function raw<T>(work: (db: Database.Database) => T): T {
-  const db = new Database(t.databaseFile);
-  try {
-    db.pragma('busy_timeout = 5000');
-    return work(db);
-  } finally {
-    db.close();
-  }
 }
 
 describe('what is logged', () => {
@@ -197,7 +191,8 @@ describe('the chain', () => {
     expect(verified).toEqual({ ok: true, checked: total });
 
     const target = t.engine.queryAudit(t.owner, { action: 'secret.write', limit: 1 }).events[0]!;
-    const original = raw(
+    const original = withRawDatabase(
+      t.databaseFile,
       (db) =>
         (
           db.prepare(`SELECT details_json FROM audit_events WHERE seq = ?`).get(target.seq) as {
@@ -208,7 +203,7 @@ describe('the chain', () => {
     const index = original.indexOf('"type":"') + 8;
     const tampered = `${original.slice(0, index)}${original[index] === 'x' ? 'y' : 'x'}${original.slice(index + 1)}`;
     expect(tampered).toHaveLength(original.length);
-    raw((db) =>
+    withRawDatabase(t.databaseFile, (db) =>
       db.prepare(`UPDATE audit_events SET details_json = ? WHERE seq = ?`).run(tampered, target.seq),
     );
 
@@ -218,7 +213,7 @@ describe('the chain', () => {
       [...t.store.audit.iterate()].flat().filter((row) => row.seq < target.seq).length,
     );
 
-    raw((db) =>
+    withRawDatabase(t.databaseFile, (db) =>
       db.prepare(`UPDATE audit_events SET details_json = ? WHERE seq = ?`).run(original, target.seq),
     );
     expect(t.engine.verifyAudit(t.owner).ok).toBe(true);
@@ -229,7 +224,9 @@ describe('the chain', () => {
     expect(rows.length).toBeGreaterThan(5);
     const middle = rows[Math.floor(rows.length / 2)]!;
     const next = rows[Math.floor(rows.length / 2) + 1]!;
-    raw((db) => db.prepare(`DELETE FROM audit_events WHERE seq = ?`).run(middle.seq));
+    withRawDatabase(t.databaseFile, (db) =>
+      db.prepare(`DELETE FROM audit_events WHERE seq = ?`).run(middle.seq),
+    );
     const broken = t.engine.verifyAudit(t.owner);
     expect(broken).toMatchObject({ ok: false, brokenAt: next.seq });
     expect(broken.ok === false && broken.reason).toMatch(/removed or changed/);

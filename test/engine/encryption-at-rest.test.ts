@@ -2,7 +2,12 @@ import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestEngine, createTestEngine, expectTalonError } from '../fixtures/test-engine.js';
+import {
+  type TestEngine,
+  createTestEngine,
+  expectTalonError,
+  withRawDatabase,
+} from '../fixtures/test-engine.js';
 
 let t: TestEngine;
 let sessionVault: string;
@@ -20,17 +25,6 @@ afterAll(async () => {
   await t?.cleanup();
 });
 
-/** A second, raw connection to the database file, as an attacker with the file would have. */
-function withRawDatabase<T>(work: (db: Database.Database) => T): T {
-  const db = new Database(t.databaseFile);
-  try {
-    db.pragma('busy_timeout = 5000');
-    return work(db);
-  } finally {
-    db.close();
-  }
-}
-
 function secretId(vaultId: string, path: string): string {
   const secret = t.store.secrets.getSecretByPath(vaultId, path);
   if (!secret) throw new Error(`no secret ${path}`);
@@ -42,7 +36,7 @@ function transplant(
   from: { vault: string; path: string; version: number },
   to: { vault: string; path: string; version: number },
 ): void {
-  withRawDatabase((db) => {
+  withRawDatabase(t.databaseFile, (db) => {
     const source = db
       .prepare<[string, number], { ciphertext: Buffer; wrapped_dek: Buffer }>(
         `SELECT ciphertext, wrapped_dek FROM secret_versions WHERE secret_id = ? AND version = ?`,
@@ -146,7 +140,7 @@ describe('AAD binding', () => {
       { type: 'private_key', value: 'bound-to-its-type' },
       t.call(),
     );
-    withRawDatabase((db) => {
+    withRawDatabase(t.databaseFile, (db) => {
       db.prepare(`UPDATE secrets SET path = 'renamed/me' WHERE id = ?`).run(
         secretId(sessionVault, 'rename/me'),
       );
@@ -167,7 +161,7 @@ describe('AAD binding', () => {
     ] as const) {
       const path = `flip/${column}`;
       await t.engine.secrets.put(t.owner, vault, path, { value: 'flip-me' }, t.call());
-      withRawDatabase((db) => {
+      withRawDatabase(t.databaseFile, (db) => {
         const id = secretId(vault, path);
         const row = db
           .prepare<[string], Record<string, Buffer>>(
