@@ -26,43 +26,117 @@ export type AuditVerification =
   { ok: true; checked: number } | { ok: false; checked: number; brokenAt: number; reason: string };
 
 const genesis: Buffer = Buffer.alloc(32);
+/** Deferred entries written at once when this many are queued. */
+const maxDeferred = 512;
+const retryDelayMs = 100;
+
+interface DeferredEntry {
+  entry: AuditEntry;
+  at: string;
+  apply?: () => Record<string, unknown> | void;
+}
 
 export class AuditLog {
+  private pending: DeferredEntry[] = [];
+  private flushScheduled = false;
+
   constructor(
     private readonly store: Store,
     private readonly keyRing: KeyRing,
     private readonly now: () => Date,
   ) {}
 
-  /** Append one entry; joins the caller's transaction or makes its own. */
+  /** Append one entry (after any deferred ones); joins the caller's transaction or makes its own. */
   append(entry: AuditEntry): AuditEventRow {
     const key = this.keyRing.subkey('audit');
     return this.store.transaction(() => {
-      const prevMac = this.store.audit.last()?.mac ?? genesis;
-      const row: NewAuditEvent = {
-        id: newId(),
-        action: entry.action,
-        actorType: entry.actor.type,
-        actorId: entry.actor.id,
-        vaultId: entry.vaultId ?? null,
-        resourceType: entry.resourceType ?? null,
-        resourceId: entry.resourceId ?? null,
-        path: entry.path ?? null,
-        outcome: entry.outcome,
-        detailsJson: JSON.stringify(entry.details ?? {}),
-        ipAddress: entry.ip ?? null,
-        createdAt: this.now().toISOString(),
-        prevMac,
-        mac: Buffer.alloc(0),
-      };
-      row.mac = chainMac(key, row);
-      const seq = this.store.audit.append(row);
-      return { ...row, seq };
+      this.drain(key);
+      return this.insert(key, entry, this.now().toISOString());
     });
+  }
+
+  /**
+   * Record a read's entry a moment later, batched with other reads in one transaction, so a read
+   * costs no commit of its own. `apply` (its bookkeeping, e.g. the access counter) runs inside
+   * that transaction and may add details. Entries keep the time of the read; `append`, `flush`,
+   * `verify` and `query` write pending entries first, and lock flushes them. A crash of Talon
+   * can lose the entries of the last few milliseconds of reads, never those of a change.
+   */
+  defer(entry: AuditEntry, apply?: () => Record<string, unknown> | void): void {
+    this.keyRing.subkey('audit'); // refuse while locked, as append does
+    this.pending.push({ entry, at: this.now().toISOString(), ...(apply ? { apply } : {}) });
+    if (this.pending.length >= maxDeferred) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flushOrRetry();
+      });
+    }
+  }
+
+  /** Write every deferred entry now, in one transaction. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const key = this.keyRing.subkey('audit');
+    this.store.transaction(() => this.drain(key), { durable: false });
+  }
+
+  private flushOrRetry(): void {
+    try {
+      this.flush();
+    } catch {
+      // The store refused (busy, disk full, locked): the entries stay queued for the next try.
+      setTimeout(() => this.flushOrRetry(), retryDelayMs).unref();
+    }
+  }
+
+  /** Inside a transaction: write the queued entries; if the transaction fails they are queued again. */
+  private drain(key: Buffer): void {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      for (const item of batch) {
+        const extra = item.apply?.();
+        this.insert(
+          key,
+          extra ? { ...item.entry, details: { ...item.entry.details, ...extra } } : item.entry,
+          item.at,
+        );
+      }
+    } catch (error) {
+      this.pending = batch.concat(this.pending);
+      throw error;
+    }
+  }
+
+  private insert(key: Buffer, entry: AuditEntry, createdAt: string): AuditEventRow {
+    const prevMac = this.store.audit.last()?.mac ?? genesis;
+    const row: NewAuditEvent = {
+      id: newId(),
+      action: entry.action,
+      actorType: entry.actor.type,
+      actorId: entry.actor.id,
+      vaultId: entry.vaultId ?? null,
+      resourceType: entry.resourceType ?? null,
+      resourceId: entry.resourceId ?? null,
+      path: entry.path ?? null,
+      outcome: entry.outcome,
+      detailsJson: JSON.stringify(entry.details ?? {}),
+      ipAddress: entry.ip ?? null,
+      createdAt,
+      prevMac,
+      mac: Buffer.alloc(0),
+    };
+    row.mac = chainMac(key, row);
+    const seq = this.store.audit.append(row);
+    return { ...row, seq };
   }
 
   /** Walk the whole chain; report the first entry whose link or MAC does not hold. */
   verify(): AuditVerification {
+    this.flush();
     const key = this.keyRing.subkey('audit');
     let previous: Buffer = genesis;
     let checked = 0;
@@ -91,6 +165,7 @@ export class AuditLog {
     events: AuditEventRow[];
     count: number;
   } {
+    this.flush();
     return { events: this.store.audit.query(filter), count: this.store.audit.count(filter) };
   }
 }

@@ -81,6 +81,7 @@ export class Engine {
   /** Zero every key held in memory and log out of the token. */
   async lock(call: CallContext): Promise<void> {
     if (this.context.keyRing.isUnlocked) {
+      this.context.audit.flush();
       this.context.audit.append({
         action: 'talon.lock',
         actor: { type: 'system', id: null },

@@ -123,29 +123,42 @@ export class SecretService {
       row,
     );
     try {
-      const counted = this.context.store.transaction(
-        () => {
-          const current = this.context.store.secrets.getSecretById(live.id);
-          if (!current || current.deletedAt) throw gone(path, 'has been deleted');
-          if (current.maxAccessCount > 0 && current.accessCount >= current.maxAccessCount) {
-            throw gone(path, 'has reached its maximum access count');
-          }
-          const accessCount = this.context.store.secrets.incrementAccessCount(live.id)!;
-          this.context.audit.append({
-            action: 'secret.read',
-            actor: actorOf(principal),
-            outcome: 'success',
-            vaultId: vault.id,
-            resourceType: 'secret',
-            resourceId: live.id,
-            path,
-            details: { version: row.version, access_count: accessCount, ...callDetails(call) },
-            ip: call.ip ?? null,
-          });
-          return current;
-        },
-        { durable: false },
-      );
+      const readEntry = {
+        action: 'secret.read',
+        actor: actorOf(principal),
+        outcome: 'success' as const,
+        vaultId: vault.id,
+        resourceType: 'secret',
+        resourceId: live.id,
+        path,
+        details: { version: row.version, ...callDetails(call) },
+        ip: call.ip ?? null,
+      };
+      let counted = live;
+      if (live.maxAccessCount === 0) {
+        // Unlimited reads: the counter and the entry are written with the next batch.
+        this.context.audit.defer(readEntry, () => ({
+          access_count: this.context.store.secrets.incrementAccessCount(live.id),
+        }));
+      } else {
+        // A limited secret counts in the same transaction that checks the limit, across processes.
+        counted = this.context.store.transaction(
+          () => {
+            const current = this.context.store.secrets.getSecretById(live.id);
+            if (!current || current.deletedAt) throw gone(path, 'has been deleted');
+            if (current.maxAccessCount > 0 && current.accessCount >= current.maxAccessCount) {
+              throw gone(path, 'has reached its maximum access count');
+            }
+            const accessCount = this.context.store.secrets.incrementAccessCount(live.id)!;
+            this.context.audit.append({
+              ...readEntry,
+              details: { ...readEntry.details, access_count: accessCount },
+            });
+            return current;
+          },
+          { durable: false },
+        );
+      }
       return {
         id: counted.id,
         path,

@@ -43,6 +43,8 @@ async function appendedBy(work: () => unknown): Promise<AuditEventRow[]> {
   } catch {
     // Denials throw; the entries are what this looks at.
   }
+  // A read's entry is written with the next batch, on the next turn of the event loop.
+  await new Promise((resolve) => setImmediate(resolve));
   return [...t.store.audit.iterate({ afterSeq: before })].flat();
 }
 
@@ -181,6 +183,43 @@ describe('what is logged', () => {
     const text = JSON.stringify(t.engine.queryAudit(t.owner, { limit: 1000 }).events);
     expect(text).toContain('open/rotated');
     for (const value of values) expect(text).not.toContain(value);
+  });
+});
+
+describe('reads are recorded in batches', () => {
+  it('counts and logs every one of many concurrent reads, in one batch, keeping each read time', async () => {
+    await t.engine.secrets.put(
+      t.owner,
+      vaultId,
+      'open/busy',
+      { type: 'api_key', value: 'busy-value-0001' },
+      t.call(),
+    );
+    const before = t.store.audit.last()!.seq;
+    const readAt = t.clock.now.toISOString();
+    await Promise.all(
+      Array.from({ length: 100 }, () => t.engine.secrets.get(t.owner, vaultId, 'open/busy', t.call())),
+    );
+    t.clock.advance(60_000); // the batch is written later than the reads happened
+    await new Promise((resolve) => setImmediate(resolve));
+    const rows = [...t.store.audit.iterate({ afterSeq: before })].flat();
+    expect(rows).toHaveLength(100);
+    expect(rows.every((row) => row.action === 'secret.read' && row.createdAt === readAt)).toBe(true);
+    expect(rows.map((row) => JSON.parse(row.detailsJson).access_count)).toEqual(
+      Array.from({ length: 100 }, (_, i) => i + 1),
+    );
+    expect(t.engine.secrets.describe(t.owner, vaultId, 'open/busy', t.call()).access_count).toBe(100);
+    expect(t.engine.verifyAudit(t.owner)).toEqual({ ok: true, checked: expect.any(Number) });
+  });
+
+  it('lock writes the pending read entries before the keys are gone', async () => {
+    const before = t.store.audit.last()!.seq;
+    await t.engine.secrets.get(t.owner, vaultId, 'open/busy', t.call());
+    await t.engine.lock(t.call());
+    const rows = [...t.store.audit.iterate({ afterSeq: before })].flat();
+    expect(rows.map((row) => row.action)).toEqual(['secret.read', 'talon.lock']);
+    await t.engine.unlock(t.pin, t.call());
+    expect(t.engine.verifyAudit(t.owner).ok).toBe(true);
   });
 });
 
