@@ -36,13 +36,25 @@ export function requireUnlocked(context: EngineContext): void {
   if (!context.keyRing.isUnlocked) throw new TalonError('locked', lockedMessage);
 }
 
-/** The vault, if it exists and the principal may see it; otherwise 404 (not telling which). */
+/**
+ * The vault, if the principal may reach it. An unknown id is 404; a vault that exists but that no
+ * policy opens to the principal (or that its vault_ids binding excludes) is 403, as DESIGN's "no
+ * matching policy → 403" and 1Claw's binding check answer. Vault ids are random UUIDs, so a 403
+ * says no more than the id the caller already holds.
+ */
 export function requireVault(context: EngineContext, principal: Principal, vaultId: string): VaultRow {
   const vault = context.store.vaults.get(vaultId.toLowerCase());
-  if (!vault || !context.access.canSeeVault(principal, vault)) {
+  if (!vault) {
+    throw new TalonError('not_found', `No vault with id ${vaultId}. List your vaults to find its id.`);
+  }
+  if (!context.access.canSeeVault(principal, vault)) {
+    const bound =
+      principal.type === 'agent' && principal.vaultIds.length > 0 && !principal.vaultIds.includes(vault.id);
     throw new TalonError(
-      'not_found',
-      `No vault with id ${vaultId} is visible to you. List your vaults to find its id.`,
+      'forbidden',
+      bound
+        ? `Access denied: agent ${principal.id} is bound to other vaults (vault_ids), not ${vault.id}.`
+        : `Access denied: no policy in vault ${vault.id} grants ${principal.type} ${principal.id} anything. Ask the vault's owner for a policy.`,
     );
   }
   return vault;

@@ -65,13 +65,17 @@ const write = (principal: Principal, path: string, value: string, vault = vaultI
   t.engine.secrets.put(principal, vault, path, { value }, t.call());
 
 describe('an agent without policies', () => {
-  it('cannot read, write or list: the vault is invisible to it (404), and nothing is stored', async () => {
+  it('cannot read, write or list: no matching policy is 403, the vault is not listed, nothing is stored', async () => {
     const { principal } = await newAgent();
-    await expectTalonError(read(principal, 'api/x/y'), 'not_found');
-    await expectTalonError(write(principal, 'api/new', 'planted'), 'not_found');
+    await expectTalonError(read(principal, 'api/x/y'), 'forbidden');
+    await expectTalonError(write(principal, 'api/new', 'planted'), 'forbidden');
     expect(t.store.secrets.getSecretByPath(vaultId, 'api/new')).toBeUndefined();
     expect(t.engine.vaults.list(principal)).toEqual([]);
-    await expectTalonError(() => t.engine.secrets.list(principal, vaultId, t.call()), 'not_found');
+    await expectTalonError(() => t.engine.secrets.list(principal, vaultId, t.call()), 'forbidden');
+    await expectTalonError(
+      read(principal, 'api/x/y', t.call(), '01234567-89ab-7def-8123-456789abcdef'),
+      'not_found',
+    );
   });
 
   it('with a policy elsewhere in the vault, it is forbidden (403) on paths no policy grants', async () => {
@@ -203,8 +207,9 @@ describe('policies', () => {
     const { id, principal } = await newAgent({ vault_ids: [otherVaultId] });
     grant(id, { secret_path_pattern: '**', permissions: ['read', 'write'] });
     grant(id, { secret_path_pattern: '**', permissions: ['read'] }, otherVaultId);
-    await expectTalonError(read(principal, 'api/x/y'), 'not_found');
-    await expectTalonError(write(principal, 'api/x/y', 'overwritten'), 'not_found');
+    const refused = await expectTalonError(read(principal, 'api/x/y'), 'forbidden');
+    expect(refused.message).toContain('bound to other vaults');
+    await expectTalonError(write(principal, 'api/x/y', 'overwritten'), 'forbidden');
     expect(t.engine.vaults.list(principal).map((v) => v.id)).toEqual([otherVaultId]);
     expect((await read(principal, 'api/x/y', t.call(), otherVaultId)).value).toBe('other-vault-value');
     const decision = t.engine.policies.simulate(t.owner, vaultId, principal, 'api/x/y', 'read', t.call());
@@ -345,7 +350,7 @@ describe('administration', () => {
     expect(t.store.policies.listForVault(vaultId)).toHaveLength(before);
     await expectTalonError(read(principal, 'db/x'), 'forbidden');
     await expectTalonError(() => t.engine.policies.list(principal, vaultId), 'forbidden');
-    // A vault it cannot see at all is not found, not forbidden.
+    // A vault no policy opens to it is forbidden too.
     await expectTalonError(
       () =>
         t.engine.policies.create(
@@ -354,7 +359,7 @@ describe('administration', () => {
           { principal_type: 'agent', principal_id: id, secret_path_pattern: '**', permissions: ['read'] },
           t.call(),
         ),
-      'not_found',
+      'forbidden',
     );
   });
 
