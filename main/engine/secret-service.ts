@@ -403,6 +403,8 @@ export class SecretService {
                 : JSON.stringify(request.metadata),
             expiresAt: request.expires_at === undefined ? secret.expiresAt : request.expires_at,
             maxAccessCount: request.max_access_count ?? secret.maxAccessCount,
+            // max_access_count budgets reads of a value: a new value starts a new budget.
+            accessCount: 0,
             currentVersion: version,
             updatedAt: now,
           });

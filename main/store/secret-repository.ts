@@ -100,7 +100,8 @@ export function createSecretRepository(db: Database): SecretRepository {
     .pluck();
   const updateSecretMeta = db.prepare<SecretMetaChange>(
     `UPDATE secrets SET type = @type, metadata_json = @metadataJson, expires_at = @expiresAt,
-       max_access_count = @maxAccessCount, current_version = @currentVersion, updated_at = @updatedAt
+       max_access_count = @maxAccessCount, access_count = @accessCount, current_version = @currentVersion,
+       updated_at = @updatedAt
      WHERE id = @id`,
   );
   const softDelete = db.prepare<{ id: string; at: string }>(

@@ -118,7 +118,14 @@ export type SecretVersionSummary = Omit<SecretVersionRow, 'ciphertext' | 'wrappe
 /** The fields of a secret that a new version or an edit may change. */
 export type SecretMetaChange = Pick<
   SecretRow,
-  'id' | 'type' | 'metadataJson' | 'expiresAt' | 'maxAccessCount' | 'currentVersion' | 'updatedAt'
+  | 'id'
+  | 'type'
+  | 'metadataJson'
+  | 'expiresAt'
+  | 'maxAccessCount'
+  | 'accessCount'
+  | 'currentVersion'
+  | 'updatedAt'
 >;
 
 export interface PolicyRow {

@@ -261,6 +261,21 @@ describe('lifetime', () => {
     expect(t.engine.secrets.describe(t.owner, vaultId, path, t.call()).access_count).toBe(2);
   });
 
+  it('a new value starts a new read budget under the same max_access_count', async () => {
+    const path = unique('life/recounted');
+    await put(path, { value: 'first', max_access_count: 1 });
+    expect((await get(path)).value).toBe('first');
+    await expectTalonError(get(path), 'gone');
+    await put(path, { value: 'second' });
+    expect(t.engine.secrets.describe(t.owner, vaultId, path, t.call())).toMatchObject({
+      access_count: 0,
+      max_access_count: 1,
+      version: 2,
+    });
+    expect((await get(path)).value).toBe('second');
+    await expectTalonError(get(path), 'gone');
+  });
+
   it('max_access_count holds under concurrent reads: exactly that many succeed', async () => {
     const path = unique('life/raced');
     await put(path, { value: 'limited', max_access_count: 3 });

@@ -119,6 +119,7 @@ describe('secret repository', () => {
       metadataJson: '{"rotated":true}',
       expiresAt: '2027-01-01T00:00:00.000Z',
       maxAccessCount: 5,
+      accessCount: 2,
       currentVersion: 4,
       updatedAt: later,
     };
@@ -126,7 +127,6 @@ describe('secret repository', () => {
     expect(store.secrets.getSecretById(secret.id)).toEqual({
       ...secret,
       ...change,
-      accessCount: 0,
       deletedAt: null,
     });
   });
