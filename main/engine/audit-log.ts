@@ -30,6 +30,12 @@ const genesis: Buffer = Buffer.alloc(32);
 const maxDeferred = 512;
 const retryDelayMs = 100;
 
+const sealedHeadKey = 'audit.sealed_head';
+
+function headSeal(key: Buffer, seq: number, mac: Buffer): Buffer {
+  return createHmac('sha256', key).update(`talon/audit-head/v1|${seq}|`).update(mac).digest();
+}
+
 interface DeferredEntry {
   entry: AuditEntry;
   at: string;
@@ -134,11 +140,19 @@ export class AuditLog {
     return { ...row, seq };
   }
 
-  /** Walk the whole chain; report the first entry whose link or MAC does not hold. */
+  /**
+   * Walk the whole chain; report the first entry whose link or MAC does not hold, or, when the
+   * head sealed at the last lock is missing or replaced, where the log was cut.
+   */
   verify(): AuditVerification {
     this.flush();
     const key = this.keyRing.subkey('audit');
+    const head = this.sealedHead(key);
+    if (head && 'problem' in head) return { ok: false, checked: 0, brokenAt: 0, reason: head.problem };
+    const sealed = head;
     let previous: Buffer = genesis;
+    let lastSeq = 0;
+    let sealedFound = false;
     let checked = 0;
     for (const batch of this.store.audit.iterate({ batchSize: 1000 })) {
       for (const row of batch) {
@@ -154,11 +168,68 @@ export class AuditLog {
         if (row.mac.length !== expected.length || !timingSafeEqual(row.mac, expected)) {
           return { ok: false, checked, brokenAt: row.seq, reason: 'the entry was changed' };
         }
+        if (sealed && !sealedFound && row.seq > sealed.seq) return cut();
+        if (sealed && row.seq === sealed.seq) {
+          if (!row.mac.equals(sealed.mac)) {
+            return {
+              ok: false,
+              checked,
+              brokenAt: row.seq,
+              reason: 'the entry sealed at the last lock was replaced',
+            };
+          }
+          sealedFound = true;
+        }
         previous = row.mac;
+        lastSeq = row.seq;
         checked += 1;
       }
     }
-    return { ok: true, checked };
+    return sealed && !sealedFound ? cut() : { ok: true, checked };
+
+    /** The sealed head is missing: the log was cut after the last entry still in place. */
+    function cut(): AuditVerification {
+      return {
+        ok: false,
+        checked,
+        brokenAt: lastSeq + 1,
+        reason: `entries up to ${sealed?.seq}, the head sealed at the last lock, were removed`,
+      };
+    }
+  }
+
+  /**
+   * Seal the chain head (its position and MAC) under the audit subkey, which only the token's
+   * HMAC key yields; lock calls this. Verification then notices entries cut from the end of the
+   * log, which the chain alone cannot show.
+   */
+  sealHead(): void {
+    this.flush();
+    const key = this.keyRing.subkey('audit');
+    const head = this.store.audit.last();
+    if (!head) return;
+    const sealed = {
+      seq: head.seq,
+      mac: head.mac.toString('hex'),
+      seal: headSeal(key, head.seq, head.mac).toString('hex'),
+    };
+    this.store.meta.set(sealedHeadKey, JSON.stringify(sealed));
+  }
+
+  /** The sealed head, checked against its seal; undefined when none was sealed yet. */
+  private sealedHead(key: Buffer): { seq: number; mac: Buffer } | { problem: string } | undefined {
+    const stored = this.store.meta.get(sealedHeadKey);
+    if (stored === undefined) return undefined;
+    try {
+      const parsed = JSON.parse(stored) as { seq: number; mac: string; seal: string };
+      const mac = Buffer.from(parsed.mac, 'hex');
+      const seal = Buffer.from(parsed.seal, 'hex');
+      const expected = headSeal(key, parsed.seq, mac);
+      if (seal.length === expected.length && timingSafeEqual(seal, expected)) return { seq: parsed.seq, mac };
+    } catch {
+      // an unreadable seal is as bad as a forged one
+    }
+    return { problem: 'the head sealed at the last lock was changed' };
   }
 
   query(filter: AuditFilter & { limit: number; offset?: number }): {

@@ -78,16 +78,17 @@ export class Engine {
     });
   }
 
-  /** Zero every key held in memory and log out of the token. */
+  /** Seal the audit head, zero every key held in memory and log out of the token. Call it at shutdown too. */
   async lock(call: CallContext): Promise<void> {
     if (this.context.keyRing.isUnlocked) {
-      this.context.audit.flush();
+      // append writes pending read entries first, so the sealed head covers them.
       this.context.audit.append({
         action: 'talon.lock',
         actor: { type: 'system', id: null },
         outcome: 'success',
         ip: call.ip ?? null,
       });
+      this.context.audit.sealHead();
     }
     this.context.keyRing.lock();
     if (this.context.keyStore.isLoggedIn) await this.context.keyStore.logout().catch(() => undefined);
