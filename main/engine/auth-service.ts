@@ -46,6 +46,16 @@ export interface PersonalKeyCreated {
   api_key: string;
 }
 
+export interface PersonalKeyInfo {
+  id: string;
+  name: string;
+  /** The start of the key (`1ck_AbCd…`), to tell keys apart. */
+  prefix: string;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
 const unauthenticated = (why: string) => new TalonError('unauthenticated', why);
 
 /** Whose key it is, for the audit log: a personal key is its user's, not an agent's. */
@@ -146,6 +156,44 @@ export class AuthService {
         ip: call.ip ?? null,
       });
       return created;
+    });
+  }
+
+  /** The caller's personal keys, revoked ones included; never the key itself, only its start. */
+  listPersonalKeys(principal: Principal): PersonalKeyInfo[] {
+    requireUnlocked(this.context);
+    if (principal.type !== 'user') throw new TalonError('forbidden', 'Only a human has personal API keys.');
+    return this.context.store.apiKeys.listByPrincipal('user', principal.id).map((key) => ({
+      id: key.id,
+      name: key.name,
+      prefix: key.prefix,
+      created_at: key.createdAt,
+      expires_at: key.expiresAt,
+      revoked_at: key.revokedAt,
+    }));
+  }
+
+  /** Revoke one of the caller's personal keys; it stops working on the next request. */
+  revokePersonalKey(principal: Principal, keyId: string, call: CallContext): void {
+    requireUnlocked(this.context);
+    if (principal.type !== 'user') throw new TalonError('forbidden', 'Only a human has personal API keys.');
+    this.context.store.transaction(() => {
+      const key = this.context.store.apiKeys.get(keyId.toLowerCase());
+      if (!key || key.principalType !== 'user' || key.principalId !== principal.id || key.revokedAt) {
+        throw new TalonError(
+          'not_found',
+          `You have no live API key with id ${keyId}. List your keys to find its id.`,
+        );
+      }
+      this.context.store.apiKeys.revoke(key.id, call.now.toISOString());
+      this.context.audit.append({
+        action: 'auth.api_key.revoke',
+        actor: { type: 'user', id: principal.id },
+        outcome: 'success',
+        resourceType: 'api_key',
+        resourceId: key.id,
+        ip: call.ip ?? null,
+      });
     });
   }
 

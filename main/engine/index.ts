@@ -6,7 +6,7 @@ export type { SecretMetadata, SecretValue, SecretVersionInfo, SecretPage } from 
 export type { VaultInfo } from './vault-service.js';
 export type { PolicyInfo } from './policy-service.js';
 export type { AgentInfo, AgentCreated } from './agent-service.js';
-export type { TokenResponse, PersonalKeyCreated } from './auth-service.js';
+export type { TokenResponse, PersonalKeyCreated, PersonalKeyInfo } from './auth-service.js';
 export type { AuditVerification } from './audit-log.js';
 export type { Decision, Permission } from './policy-decision.js';
 export * from './schemas.js';

@@ -245,6 +245,44 @@ describe('personal keys', () => {
     const agent = await t.engine.auth.authenticate(apiKey, t.call());
     await expectTalonError(() => t.engine.auth.createPersonalKey(agent, 'sneaky', t.call()), 'forbidden');
   });
+
+  it('lists personal keys without their secret part, and a revoked key stops working at once', async () => {
+    const created = t.engine.auth.createPersonalKey(t.owner, 'ci', t.call());
+    const listed = t.engine.auth.listPersonalKeys(t.owner);
+    expect(listed.find((key) => key.id === created.id)).toEqual({
+      id: created.id,
+      name: 'ci',
+      prefix: created.prefix,
+      created_at: created.created_at,
+      expires_at: null,
+      revoked_at: null,
+    });
+    expect(JSON.stringify(listed)).not.toContain(created.api_key.slice(8));
+    const token = await t.engine.auth.exchangeApiKeyToken({ api_key: created.api_key }, t.call());
+
+    t.engine.auth.revokePersonalKey(t.owner, created.id, t.call());
+    await expectTalonError(t.engine.auth.authenticate(created.api_key, t.call()), 'unauthenticated');
+    expect(t.engine.auth.listPersonalKeys(t.owner).find((key) => key.id === created.id)?.revoked_at).toBe(
+      t.clock.now.toISOString(),
+    );
+    // A JWT from the key lives out its short life: the user, not the key, is re-checked.
+    expect(await t.engine.auth.authenticate(token.access_token, t.call())).toMatchObject({ id: t.owner.id });
+    await expectTalonError(() => t.engine.auth.revokePersonalKey(t.owner, created.id, t.call()), 'not_found');
+    await expectTalonError(
+      () => t.engine.auth.revokePersonalKey(t.owner, randomUUID(), t.call()),
+      'not_found',
+    );
+    expect(await t.engine.auth.authenticate(t.ownerApiKey, t.call())).toMatchObject({ id: t.owner.id });
+  });
+
+  it('an agent has no personal keys to list or revoke, and cannot revoke a human key', async () => {
+    const { apiKey } = newAgent();
+    const agent = await t.engine.auth.authenticate(apiKey, t.call());
+    const ownerKey = t.engine.auth.listPersonalKeys(t.owner)[0]!;
+    await expectTalonError(() => t.engine.auth.listPersonalKeys(agent), 'forbidden');
+    await expectTalonError(() => t.engine.auth.revokePersonalKey(agent, ownerKey.id, t.call()), 'forbidden');
+    expect(t.engine.auth.listPersonalKeys(t.owner)[0]!.revoked_at).toBeNull();
+  });
 });
 
 describe('keys at rest', () => {
