@@ -1,21 +1,22 @@
 #!/usr/bin/env node
-// `npm start`, after the set-up step: open the desktop app where an Electron binary exists,
-// else run Talon headless with its UI in the browser. Neither is built yet: the foundation
-// (the PKCS#11 key store) is, and `npm test` / `npm run bench` exercise it.
-import { existsSync } from 'node:fs';
+// `npm start`, after the set-up step: run Talon headless (`talon serve`) on TALON_DATA_DIR (default
+// ~/.local/share/talon), with the PIN from TALON_HSM_PIN or TALON_HSM_PIN_FILE. A new data folder
+// is set up first when a PIN is given; without one, `talon serve` says how to give it. The desktop
+// app comes later.
+import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const hasElectron = existsSync(join(root, 'node_modules', 'electron', 'dist'));
-process.stdout.write(
-  [
-    'Talon: the set-up is complete (SoftHSM2 and npm dependencies are in place).',
-    hasElectron
-      ? 'An Electron binary is present.'
-      : 'No Electron binary is present: Talon will run headless.',
-    'The app itself is not built yet: the vault engine, local API, MCP server and desktop UI land in later issues.',
-    'What works today: the hardware-token layer. Try `npm test` and `npm run bench`.',
-    '',
-  ].join('\n'),
-);
+const talon = spawn(process.execPath, [join(root, 'bin', 'talon.mjs'), 'serve', ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  env: { ...process.env, npm_lifecycle_event: 'start' },
+});
+
+// Talon locks itself and seals its audit log when told to stop: pass the signal on and wait.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => talon.kill(signal));
+}
+talon.on('exit', (code, signal) => {
+  process.exitCode = code ?? (signal ? 1 : 0);
+});

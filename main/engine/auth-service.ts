@@ -84,6 +84,22 @@ export class AuthService {
     return this.userPrincipal(this.requireActiveUser(token.principalId));
   }
 
+  /**
+   * The principal a policy names, built as `authenticate` builds it for that user or agent (an
+   * agent without token scopes, as with its API key). For the policy simulator.
+   */
+  principalFor(type: 'user' | 'agent', id: string): Principal {
+    requireUnlocked(this.context);
+    if (type === 'agent') {
+      const agent = this.context.store.agents.get(id.toLowerCase());
+      if (agent) return agentPrincipal(agent);
+    } else {
+      const user = this.context.store.users.get(id.toLowerCase());
+      if (user) return this.userPrincipal(user);
+    }
+    throw new TalonError('not_found', `No ${type} with id ${id}. Check the id.`);
+  }
+
   /** POST /v1/auth/agent-token: an agent key (with or without its id) for a short-lived JWT. */
   async exchangeAgentToken(body: unknown, call: CallContext): Promise<TokenResponse> {
     requireUnlocked(this.context);

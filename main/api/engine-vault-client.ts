@@ -1,0 +1,104 @@
+import {
+  type AccessGrant,
+  type PolicySummary,
+  type RotationCharset,
+  type SecretInput,
+  type SecretStored,
+  type SecretSummary,
+  type SecretVersionSummary,
+  type SecretWithValue,
+  type VaultClient,
+  VaultClientError,
+  type VaultSummary,
+  describeByListing,
+} from '../../mcp/vault-client.js';
+import { type CallContext, type Engine, type Principal, TalonError } from '../engine/index.js';
+
+/** Listing pages asked of the engine at once (its maximum). */
+const listPageSize = 1000;
+
+/**
+ * The MCP tools' VaultClient inside the app: the engine itself, called as one principal on one
+ * vault, with no HTTP round trip. The `/mcp` endpoint makes one per request, for the principal
+ * that request authenticated; every engine call gets a fresh CallContext from `call`.
+ */
+export class EngineVaultClient implements VaultClient {
+  constructor(
+    private readonly engine: Engine,
+    private readonly principal: Principal,
+    private readonly call: () => CallContext,
+    private readonly vault: string,
+  ) {}
+
+  async vaultId(): Promise<string> {
+    return this.vault;
+  }
+
+  listSecrets(prefix?: string): Promise<SecretSummary[]> {
+    return this.answer(() => {
+      const secrets: SecretSummary[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const page = this.engine.secrets.list(this.principal, this.vault, this.call(), {
+          ...(prefix !== undefined ? { prefix } : {}),
+          ...(after !== undefined ? { after } : {}),
+          limit: listPageSize,
+        });
+        secrets.push(...page.secrets);
+        if (page.next_cursor === null || page.next_cursor === after) return secrets;
+        after = page.next_cursor;
+      }
+    });
+  }
+
+  getSecret(path: string): Promise<SecretWithValue> {
+    return this.answer(() => this.engine.secrets.get(this.principal, this.vault, path, this.call()));
+  }
+
+  putSecret(path: string, secret: SecretInput): Promise<SecretStored> {
+    return this.answer(() => this.engine.secrets.put(this.principal, this.vault, path, secret, this.call()));
+  }
+
+  deleteSecret(path: string): Promise<void> {
+    return this.answer(() => this.engine.secrets.delete(this.principal, this.vault, path, this.call()));
+  }
+
+  describeSecret(path: string): Promise<SecretSummary> {
+    return describeByListing(this, path);
+  }
+
+  listVersions(path: string): Promise<SecretVersionSummary[]> {
+    return this.answer(() => this.engine.secrets.versions(this.principal, this.vault, path, this.call()));
+  }
+
+  rotateGenerate(
+    path: string,
+    options: { length?: number; charset?: RotationCharset },
+  ): Promise<SecretStored> {
+    return this.answer(() =>
+      this.engine.secrets.rotate(this.principal, this.vault, path, options, this.call()),
+    );
+  }
+
+  createVault(vault: { name: string; description?: string }): Promise<VaultSummary> {
+    return this.answer(() => this.engine.vaults.create(this.principal, vault, this.call()));
+  }
+
+  listVaults(): Promise<VaultSummary[]> {
+    return this.answer(() => this.engine.vaults.list(this.principal));
+  }
+
+  grantAccess(vaultId: string, grant: AccessGrant): Promise<PolicySummary> {
+    return this.answer(() => this.engine.policies.create(this.principal, vaultId, grant, this.call()));
+  }
+
+  /** The engine's answer, its refusals as the VaultClientError `/v1` would have produced. */
+  private async answer<T>(work: () => T | Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof TalonError) throw new VaultClientError(error.status, error.code, error.message);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,159 @@
+import { type AgentCredentials, AgentTokenSource } from './agent-token-source.js';
+import { type Fetch, type RestCall, callRest, encodeSecretPath } from './rest-call.js';
+import {
+  type AccessGrant,
+  type PolicySummary,
+  type RotationCharset,
+  type SecretInput,
+  type SecretStored,
+  type SecretSummary,
+  type SecretVersionSummary,
+  type SecretWithValue,
+  type VaultClient,
+  VaultClientError,
+  type VaultSummary,
+  describeByListing,
+} from './vault-client.js';
+
+export interface HttpVaultClientOptions {
+  /** Talon's local API, e.g. `http://127.0.0.1:7417` (no trailing slash needed). */
+  baseUrl: string;
+  credentials: AgentCredentials;
+  /** The vault to act on; optional when the agent is bound to exactly one vault. */
+  vaultId?: string;
+  fetch?: Fetch;
+  /** Milliseconds since the epoch, for token refresh; injectable for tests. */
+  now?: () => number;
+}
+
+/** Secrets asked for per page (Talon's maximum); pages are followed while `next_cursor` is set. */
+const listPageSize = 1000;
+/** A guard against a server that never ends a listing. */
+const maxListPages = 10_000;
+
+/**
+ * The VaultClient of the `talon-mcp` stdio server: Talon's 1Claw-compatible `/v1` REST API over
+ * `fetch`, as the agent whose credentials it was given.
+ */
+export class HttpVaultClient implements VaultClient {
+  private readonly baseUrl: string;
+  private readonly fetchImpl: Fetch;
+  private readonly tokens: AgentTokenSource;
+
+  constructor(private readonly options: HttpVaultClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/u, '');
+    this.fetchImpl = options.fetch ?? fetch;
+    this.tokens = new AgentTokenSource({
+      baseUrl: this.baseUrl,
+      credentials: options.credentials,
+      fetch: this.fetchImpl,
+      now: options.now ?? Date.now,
+    });
+  }
+
+  async vaultId(): Promise<string> {
+    if (this.options.vaultId) return this.options.vaultId;
+    const { vaultIds } = await this.tokens.token();
+    if (vaultIds?.length === 1) return vaultIds[0]!;
+    throw new VaultClientError(
+      400,
+      'vault_required',
+      vaultIds && vaultIds.length > 1
+        ? `This agent is bound to ${vaultIds.length} vaults; set ONECLAW_VAULT_ID to the one to use.`
+        : 'Set ONECLAW_VAULT_ID to the vault to use (list_vaults shows the ones you can reach).',
+    );
+  }
+
+  async listSecrets(prefix?: string): Promise<SecretSummary[]> {
+    const base = `${await this.vaultPath()}/secrets`;
+    const secrets: SecretSummary[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < maxListPages; page += 1) {
+      const query = new URLSearchParams({ limit: String(listPageSize) });
+      if (prefix !== undefined) query.set('prefix', prefix);
+      if (after !== null) query.set('cursor', after);
+      const body = await this.call<{ secrets: SecretSummary[]; next_cursor?: string | null }>({
+        method: 'GET',
+        path: `${base}?${query.toString()}`,
+      });
+      secrets.push(...body.secrets);
+      const next = body.next_cursor ?? null;
+      if (next === null || next === after || body.secrets.length === 0) break;
+      after = next;
+    }
+    return secrets;
+  }
+
+  async getSecret(path: string): Promise<SecretWithValue> {
+    return this.call({ method: 'GET', path: await this.secretUrl('secrets', path) });
+  }
+
+  async putSecret(path: string, secret: SecretInput): Promise<SecretStored> {
+    return this.call({ method: 'PUT', path: await this.secretUrl('secrets', path), body: secret });
+  }
+
+  async deleteSecret(path: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: await this.secretUrl('secrets', path) });
+  }
+
+  async describeSecret(path: string): Promise<SecretSummary> {
+    return describeByListing(this, path);
+  }
+
+  async listVersions(path: string): Promise<SecretVersionSummary[]> {
+    const body = await this.call<{ versions: SecretVersionSummary[] }>({
+      method: 'GET',
+      path: await this.secretUrl('secret-versions', path),
+    });
+    return body.versions;
+  }
+
+  async rotateGenerate(
+    path: string,
+    options: { length?: number; charset?: RotationCharset },
+  ): Promise<SecretStored> {
+    return this.call({ method: 'POST', path: await this.secretUrl('secret-rotate', path), body: options });
+  }
+
+  async createVault(vault: { name: string; description?: string }): Promise<VaultSummary> {
+    return this.call({ method: 'POST', path: '/v1/vaults', body: vault });
+  }
+
+  async listVaults(): Promise<VaultSummary[]> {
+    const body = await this.call<{ vaults: VaultSummary[] }>({ method: 'GET', path: '/v1/vaults' });
+    return body.vaults;
+  }
+
+  async grantAccess(vaultId: string, grant: AccessGrant): Promise<PolicySummary> {
+    return this.call({
+      method: 'POST',
+      path: `/v1/vaults/${encodeURIComponent(vaultId)}/policies`,
+      body: grant,
+    });
+  }
+
+  /**
+   * One authenticated call. A token Talon refuses (401) before it was due for refresh is
+   * exchanged again once, and the call retried: the agent's key may still be good (Talon was
+   * re-initialised, or the clocks disagree). If the key is not, the exchange says why.
+   */
+  private async call<T>(call: Omit<RestCall, 'bearer'>): Promise<T> {
+    const { accessToken } = await this.tokens.token();
+    try {
+      return await callRest<T>(this.fetchImpl, this.baseUrl, { ...call, bearer: accessToken });
+    } catch (error) {
+      if (!(error instanceof VaultClientError && error.status === 401 && this.tokens.canRenew)) throw error;
+      this.tokens.forget(accessToken);
+      const renewed = await this.tokens.token();
+      return callRest<T>(this.fetchImpl, this.baseUrl, { ...call, bearer: renewed.accessToken });
+    }
+  }
+
+  private async vaultPath(): Promise<string> {
+    return `/v1/vaults/${encodeURIComponent(await this.vaultId())}`;
+  }
+
+  private async secretUrl(collection: 'secrets' | 'secret-versions' | 'secret-rotate', path: string) {
+    return `${await this.vaultPath()}/${collection}/${encodeSecretPath(path)}`;
+  }
+}

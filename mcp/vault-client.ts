@@ -1,0 +1,162 @@
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+
+/**
+ * What the MCP tools need from a vault, in 1Claw's wire shapes (snake_case, as `/v1` answers).
+ * Two implementations: `HttpVaultClient` (the `talon-mcp` stdio server, over the local REST API)
+ * and `EngineVaultClient` (the app's `/mcp` endpoint, in process). Every method acts on the
+ * client's vault, except the vault methods themselves.
+ */
+export interface VaultClient {
+  /** The vault the secret tools act on (ONECLAW_VAULT_ID, the X-Vault-ID header, or the token's only vault). */
+  vaultId(): Promise<string>;
+  /** Every secret the caller may read (never values), in path order; `prefix` filters by plain string prefix. */
+  listSecrets(prefix?: string): Promise<SecretSummary[]>;
+  getSecret(path: string): Promise<SecretWithValue>;
+  putSecret(path: string, secret: SecretInput): Promise<SecretStored>;
+  deleteSecret(path: string): Promise<void>;
+  describeSecret(path: string): Promise<SecretSummary>;
+  listVersions(path: string): Promise<SecretVersionSummary[]>;
+  /** A new version with a value generated in Talon; the value never leaves it. */
+  rotateGenerate(
+    path: string,
+    options: { length?: number; charset?: RotationCharset },
+  ): Promise<SecretStored>;
+  createVault(vault: { name: string; description?: string }): Promise<VaultSummary>;
+  listVaults(): Promise<VaultSummary[]>;
+  grantAccess(vaultId: string, grant: AccessGrant): Promise<PolicySummary>;
+}
+
+/**
+ * Picks the client for one MCP request: the stdio server has one client for the process, the
+ * HTTP endpoint one per request, for the principal that request authenticated (in `authInfo`).
+ */
+export type VaultClientFor = (request: { authInfo?: AuthInfo }) => VaultClient;
+
+export const secretTypes = [
+  'api_key',
+  'password',
+  'private_key',
+  'certificate',
+  'file',
+  'note',
+  'ssh_key',
+  'env_bundle',
+] as const;
+export type SecretType = (typeof secretTypes)[number];
+
+export const rotationCharsets = ['hex', 'base64', 'alphanumeric', 'ascii'] as const;
+export type RotationCharset = (typeof rotationCharsets)[number];
+
+/** 1Claw's PutSecretRequest. */
+export interface SecretInput {
+  value: string;
+  /** One of `secretTypes` (Talon checks); absent: a new secret is a note, a new version keeps its type. */
+  type?: string;
+  metadata?: Record<string, unknown>;
+  expires_at?: string;
+  max_access_count?: number;
+}
+
+/** 1Claw's SecretMetadataResponse: never a value. */
+export interface SecretSummary {
+  id: string;
+  path: string;
+  type: string;
+  version: number;
+  metadata: Record<string, unknown>;
+  created_at: string;
+  expires_at: string | null;
+  is_disabled?: boolean;
+}
+
+/** 1Claw's SecretCreatedResponse. */
+export interface SecretStored {
+  id: string;
+  path: string;
+  type: string;
+  version: number;
+  metadata?: Record<string, unknown>;
+  created_at: string;
+  expires_at: string | null;
+}
+
+/** 1Claw's SecretResponse: the decrypted value. */
+export interface SecretWithValue {
+  id: string;
+  path: string;
+  type: string;
+  value: string;
+  version: number;
+  metadata: Record<string, unknown>;
+  created_by?: string;
+  created_at: string;
+  expires_at: string | null;
+}
+
+export interface SecretVersionSummary {
+  version: number;
+  created_at: string;
+  is_disabled: boolean;
+}
+
+/** 1Claw's VaultResponse. */
+export interface VaultSummary {
+  id: string;
+  name: string;
+  description: string | null;
+  created_by: string;
+  created_by_type: 'user' | 'agent';
+  created_at: string;
+}
+
+/** 1Claw's CreatePolicyRequest, as grant_access sends it. */
+export interface AccessGrant {
+  principal_type: 'user' | 'agent';
+  principal_id: string;
+  permissions: ('read' | 'write' | 'delete')[];
+  secret_path_pattern: string;
+}
+
+/** 1Claw's PolicyResponse. */
+export interface PolicySummary {
+  id: string;
+  vault_id: string;
+  secret_path_pattern: string;
+  principal_type: 'user' | 'agent';
+  principal_id: string;
+  permissions: string[];
+}
+
+/**
+ * describe_secret's answer from a listing: `/v1` has no describe endpoint (neither has 1Claw's),
+ * so both clients list with the path as prefix and take the exact match. Describing thus never
+ * reads, counts or decrypts a value, and shows exactly what list_secrets would.
+ */
+export async function describeByListing(
+  client: Pick<VaultClient, 'listSecrets'>,
+  path: string,
+): Promise<SecretSummary> {
+  // The path as Talon stores it: NFC, without a leading or trailing `/`.
+  const wanted = path.normalize('NFC').replace(/^\//u, '').replace(/\/$/u, '');
+  const match = (await client.listSecrets(wanted)).find((secret) => secret.path === wanted);
+  if (!match) throw new VaultClientError(404, 'not_found', `No secret found at path '${path}'.`);
+  return match;
+}
+
+/**
+ * A refusal or failure, as `/v1` states it in its problem details: the HTTP status, Talon's
+ * error code and the message (which says what to do next and never holds a secret value).
+ */
+export class VaultClientError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly detail: string;
+
+  constructor(status: number, code: string, detail: string) {
+    super(detail);
+    this.name = 'VaultClientError';
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+  }
+}
