@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import { KeyStore } from '../../hsm-bridge/index.js';
 import { createTestToken, testPin, testTokenLabel } from '../fixtures/test-token.js';
 import type { Measurement, Ratio } from './measure.js';
+import { benchApi } from './api-bench.js';
 import { benchEngine } from './engine-bench.js';
 import { type SuiteResult, benchToken } from './token-bench.js';
 
@@ -35,6 +36,7 @@ try {
   results.push(await benchToken(token.keyStore, asyncStore, scale));
   asyncStore.close();
   results.push(await benchEngine(token.keyStore, token.dataDir, scale));
+  results.push(await benchApi(token.keyStore, token.dataDir, scale));
 } finally {
   token.cleanup();
 }

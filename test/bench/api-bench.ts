@@ -1,0 +1,116 @@
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createApiServer } from '../../main/api/server.js';
+import { Engine } from '../../main/engine/index.js';
+import type { CallContext, Principal } from '../../main/engine/index.js';
+import { openSqliteStore } from '../../main/store/sqlite-store.js';
+import type { KeyStore } from '../../hsm-bridge/index.js';
+import { testPin } from '../fixtures/test-token.js';
+import { type Measurement, measure, ratio } from './measure.js';
+import type { SuiteResult } from './token-bench.js';
+
+const concurrency = 8;
+
+interface AutocannonResult {
+  requests: { average: number; total: number };
+  latency: { p50: number; p97_5: number; p99: number };
+  non2xx: number;
+  errors: number;
+  duration: number;
+}
+
+/**
+ * `count` requests from `concurrency` connections, sent by autocannon in a child process so the
+ * load generator does not share Talon's event loop (the machines here have two cores).
+ */
+function loadFromChild(name: string, url: string, count: number, headers: Record<string, string> = {}): Promise<Measurement> {
+  const args = ['-c', String(concurrency), '-a', String(count), '-j', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]), url];
+  return new Promise((resolve, reject) => {
+    execFile('node_modules/.bin/autocannon', args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
+      if (error) return reject(error);
+      const result = JSON.parse(stdout) as AutocannonResult;
+      if (result.non2xx > 0 || result.errors > 0) {
+        return reject(new Error(`${name}: ${result.non2xx} non-2xx answers, ${result.errors} errors`));
+      }
+      resolve({
+        name,
+        count: result.requests.total,
+        opsPerSecond: result.requests.total / result.duration,
+        p50Ms: result.latency.p50,
+        p95Ms: result.latency.p97_5,
+        p99Ms: result.latency.p99,
+        maxLoopBlockMs: 0,
+        syncPartMs: 0,
+      });
+    });
+  });
+}
+
+/** A bare node:http server answering a fixed 64-byte body: the floor of any HTTP API here. */
+async function startBareServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const body = Buffer.from(JSON.stringify({ value: 'x'.repeat(52) }));
+  const server = createServer((_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+    response.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * REST secret reads with several clients in flight, next to a bare node:http server and to the
+ * engine's own read rate, all measured in this run with the same client (fetch, keep-alive).
+ */
+export async function benchApi(keyStore: KeyStore, dataDir: string, scale: number): Promise<SuiteResult> {
+  const n = (count: number) => Math.max(200, Math.round(count * scale));
+  const store = openSqliteStore(join(dataDir, 'api-bench.sqlite'));
+  const engine = new Engine(store, keyStore);
+  const call = (): CallContext => ({ now: new Date(), via: 'bench' });
+  await engine.unlock(testPin, call());
+  const setup = engine.setUpOwner({ email: 'api-bench@talon.local' }, call())!;
+  const owner: Principal = { type: 'user', id: setup.userId, role: 'owner' };
+  const vault = await engine.vaults.create(owner, { name: 'api' }, call());
+  await engine.secrets.put(owner, vault.id, 'bench/api-key', { value: 'sk-'.padEnd(40, 'x'), type: 'api_key' }, call());
+
+  const api = await createApiServer({ engine, port: 0, rateLimit: { max: 10_000_000 } });
+  const talonUrl = await api.listen();
+  const bare = await startBareServer();
+  const headers = { authorization: `Bearer ${setup.apiKey.api_key}` };
+  const secretUrl = `${talonUrl}/v1/vaults/${vault.id}/secrets/bench/api-key`;
+  const fetchOk = async (url: string, init?: RequestInit) => {
+    const response = await fetch(url, init);
+    if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+    return response.arrayBuffer();
+  };
+
+  let m: Record<string, Measurement>;
+  try {
+    m = {
+      bare: await loadFromChild(`bare node:http fixed 64 B, ${concurrency} connections`, bare.url, n(20_000)),
+      rest: await loadFromChild(`REST GET secret, ${concurrency} connections`, secretUrl, n(20_000), headers),
+      restOne: await measure('REST GET secret, 1 client', () => fetchOk(secretUrl, { headers }), { count: n(5_000) }),
+      engine: await measure('engine read (in process)', () => engine.secrets.get(owner, vault.id, 'bench/api-key', call()), {
+        count: n(20_000),
+      }),
+    };
+  } finally {
+    await bare.close();
+    await api.app.close();
+    await engine.lock(call());
+    store.close();
+  }
+  return {
+    suite: 'api',
+    measurements: Object.values(m),
+    ratios: [
+      ratio('REST reads / bare node:http', m.rest!, m.bare!, { atLeast: 0.5 }),
+      ratio('REST reads / engine reads', m.rest!, m.engine!),
+    ],
+  };
+}
