@@ -44,8 +44,13 @@ export function allowedHosts(port: number, extra: readonly string[] = []): Set<s
 const forbidden = (message: string) => new TalonError('forbidden', message);
 
 export function guardRequests(app: FastifyInstance, options: RequestGuardOptions): void {
+  let known: { port: number; hosts: Set<string> } | undefined;
+  const hostsFor = (port: number): Set<string> => {
+    if (known?.port !== port) known = { port, hosts: allowedHosts(port, options.extraAllowedHosts) };
+    return known.hosts;
+  };
   app.addHook('onRequest', async (request: FastifyRequest, _reply: FastifyReply) => {
-    const hosts = allowedHosts(options.port(), options.extraAllowedHosts);
+    const hosts = hostsFor(options.port());
     const host = request.headers.host?.toLowerCase();
     if (host === undefined || !hosts.has(host)) {
       throw forbidden(

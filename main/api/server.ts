@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import { type Logger, pino } from 'pino';
 import type { Engine } from '../engine/index.js';
 import { authenticateRequests, callContext } from './authentication.js';
@@ -76,13 +81,21 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     requestIdHeader: false,
     trustProxy: false,
     return503OnClosing: true,
+    // Two info lines per request cost more than the read they describe; requests are logged at
+    // debug level below, errors always.
+    logController: new LogController({ disableRequestLogging: true }),
     // Errors before routing (a URL that is not valid percent-encoding) are problems too.
     frameworkErrors: sendError,
   });
 
+  // Asked on every request by the Host check: read the socket's port once it is listening.
+  let listeningPort: number | undefined;
   const port = (): number => {
+    if (listeningPort !== undefined) return listeningPort;
     const address = app.server.address() as AddressInfo | string | null;
-    return address !== null && typeof address === 'object' ? address.port : options.port;
+    if (address === null || typeof address !== 'object') return options.port;
+    listeningPort = address.port;
+    return listeningPort;
   };
 
   app.decorateRequest('principal', null);
@@ -94,6 +107,17 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     reply.header('cache-control', 'no-store');
     reply.header('x-content-type-options', 'nosniff');
     return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.debug(
+      {
+        method: request.method,
+        route: request.routeOptions.url,
+        status: reply.statusCode,
+        ms: reply.elapsedTime,
+      },
+      'request completed',
+    );
   });
   guardRequests(app, { port, extraAllowedHosts: options.extraAllowedHosts ?? [] });
   await limitRequestRates(app, options.rateLimit);

@@ -12,7 +12,7 @@ let owner: string;
 
 beforeAll(async () => {
   api = await startTestApi({
-    logger: pino({ level: 'info' }, { write: (line: string) => logLines.push(line) }),
+    logger: pino({ level: 'debug' }, { write: (line: string) => logLines.push(line) }),
   });
   owner = api.t.ownerApiKey;
 });

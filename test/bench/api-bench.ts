@@ -2,6 +2,9 @@ import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createApiServer } from '../../main/api/server.js';
 import { Engine } from '../../main/engine/index.js';
 import type { CallContext, Principal } from '../../main/engine/index.js';
@@ -9,7 +12,20 @@ import { openSqliteStore } from '../../main/store/sqlite-store.js';
 import type { KeyStore } from '../../hsm-bridge/index.js';
 import { testPin } from '../fixtures/test-token.js';
 import { type Measurement, measure, ratio } from './measure.js';
+import { startBareMcpHttp } from './bare-mcp-echo.js';
 import type { SuiteResult } from './token-bench.js';
+
+async function mcpClient(transport: StreamableHTTPClientTransport | StdioClientTransport): Promise<Client> {
+  const client = new Client({ name: 'talon-bench', version: '1.0.0' });
+  await client.connect(transport);
+  return client;
+}
+
+/** One get_secret call; throws unless the tool answered without error. */
+async function getSecretOver(client: Client): Promise<void> {
+  const result = await client.callTool({ name: 'get_secret', arguments: { path: 'bench/api-key' } });
+  if (result.isError) throw new Error(`get_secret failed: ${JSON.stringify(result.content)}`);
+}
 
 const concurrency = 8;
 
@@ -89,17 +105,68 @@ export async function benchApi(keyStore: KeyStore, dataDir: string, scale: numbe
     return response.arrayBuffer();
   };
 
+  const { agent, api_key: agentKey } = engine.agents.create(owner, { name: 'bench-agent' }, call());
+  engine.policies.create(
+    owner,
+    vault.id,
+    { principal_type: 'agent', principal_id: agent.id, secret_path_pattern: 'bench/**', permissions: ['read'] },
+    call(),
+  );
+  const bareMcp = await startBareMcpHttp();
+  const clients = {
+    talonHttp: await mcpClient(
+      new StreamableHTTPClientTransport(new URL('/mcp', talonUrl), {
+        requestInit: { headers: { authorization: `Bearer ${agentKey}`, 'x-vault-id': vault.id } },
+      }),
+    ),
+    bareHttp: await mcpClient(new StreamableHTTPClientTransport(new URL(bareMcp.url))),
+    talonStdio: await mcpClient(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: ['bin/talon-mcp.mjs'],
+        env: {
+          PATH: process.env.PATH ?? '',
+          ONECLAW_BASE_URL: talonUrl,
+          ONECLAW_AGENT_ID: agent.id,
+          ONECLAW_AGENT_API_KEY: agentKey,
+          ONECLAW_VAULT_ID: vault.id,
+        },
+      }),
+    ),
+    bareStdio: await mcpClient(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: ['--import', 'tsx', 'test/bench/bare-mcp-echo.ts', '--stdio'],
+        env: { PATH: process.env.PATH ?? '' },
+      }),
+    ),
+  };
+
   let m: Record<string, Measurement>;
   try {
     m = {
       bare: await loadFromChild(`bare node:http fixed 64 B, ${concurrency} connections`, bare.url, n(20_000)),
       rest: await loadFromChild(`REST GET secret, ${concurrency} connections`, secretUrl, n(20_000), headers),
       restOne: await measure('REST GET secret, 1 client', () => fetchOk(secretUrl, { headers }), { count: n(5_000) }),
+      mcpHttp: await measure('MCP get_secret, streamable HTTP', () => getSecretOver(clients.talonHttp), {
+        count: n(3_000),
+      }),
+      bareMcpHttp: await measure('bare MCP echo tool, streamable HTTP', () => getSecretOver(clients.bareHttp), {
+        count: n(3_000),
+      }),
+      mcpStdio: await measure('MCP get_secret, stdio (talon-mcp → REST)', () => getSecretOver(clients.talonStdio), {
+        count: n(3_000),
+      }),
+      bareMcpStdio: await measure('bare MCP echo tool, stdio', () => getSecretOver(clients.bareStdio), {
+        count: n(3_000),
+      }),
       engine: await measure('engine read (in process)', () => engine.secrets.get(owner, vault.id, 'bench/api-key', call()), {
         count: n(20_000),
       }),
     };
   } finally {
+    for (const client of Object.values(clients)) await client.close().catch(() => undefined);
+    await bareMcp.close();
     await bare.close();
     await api.app.close();
     await engine.lock(call());
@@ -111,6 +178,10 @@ export async function benchApi(keyStore: KeyStore, dataDir: string, scale: numbe
     ratios: [
       ratio('REST reads / bare node:http', m.rest!, m.bare!, { atLeast: 0.5 }),
       ratio('REST reads / engine reads', m.rest!, m.engine!),
+    ],
+    notes: [
+      `MCP get_secret p50 over HTTP ${m.mcpHttp!.p50Ms.toFixed(2)} ms vs bare echo ${m.bareMcpHttp!.p50Ms.toFixed(2)} ms (${(m.mcpHttp!.p50Ms / m.bareMcpHttp!.p50Ms).toFixed(2)}×, goal ≤ 1.5×); p99 ${m.mcpHttp!.p99Ms.toFixed(2)} ms (goal < 10 ms)`,
+      `MCP get_secret p50 over stdio ${m.mcpStdio!.p50Ms.toFixed(2)} ms vs bare echo ${m.bareMcpStdio!.p50Ms.toFixed(2)} ms (${(m.mcpStdio!.p50Ms / m.bareMcpStdio!.p50Ms).toFixed(2)}×, goal ≤ 1.5×)`,
     ],
   };
 }
