@@ -6,7 +6,7 @@ import { AuditLog, type AuditVerification } from './audit-log.js';
 import { AuthService, type PersonalKeyCreated } from './auth-service.js';
 import { type EngineContext, type EngineOptions, defaultEngineOptions } from './engine-context.js';
 import { newId } from './ids.js';
-import { KeyRing } from './key-ring.js';
+import { KeyRing, lockedMessage } from './key-ring.js';
 import { PolicyService } from './policy-service.js';
 import type { CallContext, Principal } from './principal.js';
 import { SecretService } from './secret-service.js';
@@ -182,8 +182,7 @@ export class Engine {
   }
 
   private requireHuman(principal: Principal): void {
-    if (!this.isUnlocked)
-      throw new TalonError('locked', 'Talon is locked. Unlock it with the token PIN, then retry.');
+    if (!this.isUnlocked) throw new TalonError('locked', lockedMessage);
     if (principal.type !== 'user') throw new TalonError('forbidden', 'Only a human can read the audit log.');
   }
 }

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { HsmError, type KeyStore } from '../../hsm-bridge/index.js';
-import type { KeyRing } from './key-ring.js';
+import { type KeyRing, lockedMessage } from './key-ring.js';
 import { TalonError } from './talon-error.js';
 
 /**
@@ -119,7 +119,7 @@ export class ValueBarrier {
    * using it would report the lock as damaged data.
    */
   private requireUnlocked(): void {
-    if (!this.keyRing.isUnlocked) throw new TalonError('locked', 'Talon is locked; unlock it, then retry.');
+    if (!this.keyRing.isUnlocked) throw new TalonError('locked', lockedMessage);
   }
 
   private vaultKey(vault: BarrierVault): Promise<Buffer> {

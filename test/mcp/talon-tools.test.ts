@@ -1,3 +1,4 @@
+import { lockedMessage } from '../../main/engine/key-ring.js';
 import { readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
@@ -205,9 +206,8 @@ describe('refusals', () => {
     await te.engine.lock(te.call());
     try {
       const text = await toolError(client, 'get_secret', { path: scenario.signerPath });
-      expect(text).toBe(
-        'Talon is locked. Unlock it with the token PIN (in the app, or with `talon unlock`), then retry.',
-      );
+      expect(text).toBe(lockedMessage);
+      expect(text).toContain('TALON_HSM_PIN');
       await expect(client.readResource({ uri: 'vault://secrets' })).rejects.toThrow(/Talon is locked/u);
     } finally {
       await te.engine.unlock(te.pin, te.call());
