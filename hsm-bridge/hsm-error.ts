@@ -6,6 +6,7 @@ import pkcs11js from 'pkcs11js';
  */
 export type HsmErrorKind =
   | 'wrong_pin'
+  | 'invalid_pin'
   | 'pin_locked'
   | 'hsm_unavailable'
   | 'mechanism_unsupported'

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pkcs11js from 'pkcs11js';
-import { HsmError, ckrCode, toHsmError } from './hsm-error.js';
+import { HsmError, toHsmError } from './hsm-error.js';
 import { KeyStore, type KeyStoreOptions } from './key-store.js';
 import {
   acquireModule,
@@ -77,7 +77,19 @@ export interface CreateEmbeddedTokenOptions extends Omit<KeyStoreOptions, 'modul
  * generated security officer PIN under the token's key-encryption key. Returns the logged-in
  * key store. Refuses when a token with this label already exists.
  */
+/** SoftHSM2's bounds for a user PIN, checked before anything is created. */
+export const softHsmPinLength = { min: 4, max: 255 } as const;
+
 export async function createEmbeddedToken(options: CreateEmbeddedTokenOptions): Promise<KeyStore> {
+  const pinLength = Buffer.byteLength(options.userPin, 'utf8');
+  if (pinLength < softHsmPinLength.min || pinLength > softHsmPinLength.max) {
+    // Refused up front: C_InitPIN failing after C_InitToken would leave a token whose user PIN
+    // nobody set, and every later attempt would fail with CKR_USER_PIN_NOT_INITIALIZED.
+    throw new HsmError(
+      'invalid_pin',
+      `The token PIN must be ${softHsmPinLength.min} to ${softHsmPinLength.max} bytes long. Choose another PIN.`,
+    );
+  }
   const paths = useEmbeddedSoftHsm(options.dataDir);
   const modulePath = options.modulePath ?? defaultSoftHsmModule;
   const pkcs11 = acquireModule(modulePath);
@@ -107,9 +119,7 @@ export async function createEmbeddedToken(options: CreateEmbeddedTokenOptions): 
     }
   } catch (error) {
     soPin.fill(0);
-    throw ckrCode(error) === pkcs11js.CKR_PIN_LEN_RANGE
-      ? new HsmError('wrong_pin', 'The PIN length is out of range for SoftHSM2 (4 to 255 characters).')
-      : toHsmError(error, 'creating the embedded token');
+    throw toHsmError(error, 'creating the embedded token');
   } finally {
     releaseModule(modulePath);
   }

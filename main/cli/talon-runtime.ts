@@ -10,7 +10,7 @@ import {
 } from '../../hsm-bridge/index.js';
 import { type ApiServer, createApiServer } from '../api/server.js';
 import type { RateLimitOptions } from '../api/request-guard.js';
-import { type CallContext, Engine, TalonError } from '../engine/index.js';
+import { type CallContext, Engine, TalonError, hsmToTalonError } from '../engine/index.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { lockDataFolder } from './data-folder-lock.js';
 import { defaultTokenLabel } from './talon-config.js';
@@ -100,12 +100,13 @@ async function openToken(
   if (options.pin === null) {
     throw new TalonError('locked', notSetUpMessage(options.dataDir, options.setUpCommand ?? 'talon serve'));
   }
-  // Checked before the token is initialised: SoftHSM2 refuses such a PIN only after creating the token.
-  const pinBytes = Buffer.byteLength(options.pin, 'utf8');
-  if (pinBytes < 4 || pinBytes > 255) {
-    throw new TalonError('invalid_input', 'Choose a token PIN of 4 to 255 characters.');
-  }
-  const keyStore = await createEmbeddedToken({ dataDir: options.dataDir, tokenLabel, userPin: options.pin });
+  const keyStore = await createEmbeddedToken({
+    dataDir: options.dataDir,
+    tokenLabel,
+    userPin: options.pin,
+  }).catch((error: unknown) => {
+    throw hsmToTalonError(error);
+  });
   return { keyStore, created: true };
 }
 

@@ -10,3 +10,4 @@ export type { TokenResponse, PersonalKeyCreated, PersonalKeyInfo } from './auth-
 export type { AuditVerification } from './audit-log.js';
 export type { Decision, Permission } from './policy-decision.js';
 export * from './schemas.js';
+export { hsmToTalonError } from './value-barrier.js';

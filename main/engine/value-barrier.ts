@@ -151,6 +151,8 @@ export function hsmToTalonError(error: unknown): unknown {
         cause: error,
         details: error.triesLeft === undefined ? {} : { tries_left: error.triesLeft },
       });
+    case 'invalid_pin':
+      return new TalonError('invalid_input', error.message, { cause: error });
     case 'pin_locked':
       return new TalonError('forbidden', error.message, { cause: error });
     default:
