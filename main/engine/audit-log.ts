@@ -57,7 +57,7 @@ export class AuditLog {
     const key = this.keyRing.subkey('audit');
     return this.store.transaction(() => {
       this.drain(key);
-      return this.insert(key, entry, this.now().toISOString());
+      return this.insert(key, entry, this.now().toISOString(), this.head());
     });
   }
 
@@ -103,13 +103,11 @@ export class AuditLog {
     const batch = this.pending;
     this.pending = [];
     try {
+      let prevMac = this.head();
       for (const item of batch) {
         const extra = item.apply?.();
-        this.insert(
-          key,
-          extra ? { ...item.entry, details: { ...item.entry.details, ...extra } } : item.entry,
-          item.at,
-        );
+        const entry = extra ? { ...item.entry, details: { ...item.entry.details, ...extra } } : item.entry;
+        prevMac = this.insert(key, entry, item.at, prevMac).mac;
       }
     } catch (error) {
       this.pending = batch.concat(this.pending);
@@ -117,8 +115,12 @@ export class AuditLog {
     }
   }
 
-  private insert(key: Buffer, entry: AuditEntry, createdAt: string): AuditEventRow {
-    const prevMac = this.store.audit.last()?.mac ?? genesis;
+  /** The MAC of the newest entry, which the next one links to. Read inside the writing transaction. */
+  private head(): Buffer {
+    return this.store.audit.last()?.mac ?? genesis;
+  }
+
+  private insert(key: Buffer, entry: AuditEntry, createdAt: string, prevMac: Buffer): AuditEventRow {
     const row: NewAuditEvent = {
       id: newId(),
       action: entry.action,
