@@ -17,7 +17,15 @@ const layers = [
   },
   {
     target: './main/store',
-    from: ['./main/engine', './main/api', './main/cli', './main/electron', './mcp', './renderer', './preload'],
+    from: [
+      './main/engine',
+      './main/api',
+      './main/cli',
+      './main/electron',
+      './mcp',
+      './renderer',
+      './preload',
+    ],
     message: 'The store sits below the engine and knows no transport.',
   },
   {
@@ -32,7 +40,14 @@ const layers = [
   },
   {
     target: './mcp',
-    from: ['./main', './hsm-bridge', './renderer', './preload'],
+    from: './main',
+    // The shared contract: request schemas and the env-bundle rules, both pure.
+    except: ['./engine/schemas.ts', './engine/env-bundle.ts'],
+    message: 'MCP tools are written against the VaultClient interface and engine schemas only.',
+  },
+  {
+    target: './mcp',
+    from: ['./hsm-bridge', './renderer', './preload'],
     message: 'MCP tools are written against the VaultClient interface and engine schemas only.',
   },
   {
@@ -44,7 +59,14 @@ const layers = [
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'dist/**', 'bench/**', 'test-results/**', 'playwright-report/**', 'renderer/dist/**'],
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'bench/**',
+      'test-results/**',
+      'playwright-report/**',
+      'renderer/dist/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -63,9 +85,20 @@ export default tseslint.config(
   },
   {
     // Only the Electron shell and the preload may import electron.
-    files: ['hsm-bridge/**', 'main/engine/**', 'main/store/**', 'main/api/**', 'main/cli/**', 'mcp/**', 'renderer/**'],
+    files: [
+      'hsm-bridge/**',
+      'main/engine/**',
+      'main/store/**',
+      'main/api/**',
+      'main/cli/**',
+      'mcp/**',
+      'renderer/**',
+    ],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Only main/electron and preload import electron.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'electron', message: 'Only main/electron and preload import electron.' }] },
+      ],
     },
   },
   {

@@ -32,19 +32,8 @@ export interface VaultClient {
  */
 export type VaultClientFor = (request: { authInfo?: AuthInfo }) => VaultClient;
 
-export const secretTypes = [
-  'api_key',
-  'password',
-  'private_key',
-  'certificate',
-  'file',
-  'note',
-  'ssh_key',
-  'env_bundle',
-] as const;
-export type SecretType = (typeof secretTypes)[number];
-
-export const rotationCharsets = ['hex', 'base64', 'alphanumeric', 'ascii'] as const;
+export { rotationCharsets, secretTypes, type SecretType } from '../main/engine/schemas.js';
+import type { rotationCharsets } from '../main/engine/schemas.js';
 export type RotationCharset = (typeof rotationCharsets)[number];
 
 /** 1Claw's PutSecretRequest. */

@@ -1,18 +1,13 @@
-import { lockedMessage } from '../../main/engine/key-ring.js';
 import { readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EngineVaultClient } from '../../main/api/engine-vault-client.js';
-import { parseEnvBundle } from '../../main/engine/env-bundle.js';
-import {
-  rotationCharsets as engineCharsets,
-  secretTypes as engineSecretTypes,
-} from '../../main/engine/schemas.js';
+import { lockedMessage } from '../../main/engine/key-ring.js';
 import { envBundleVariables } from '../../mcp/env-bundle.js';
 import { createTalonMcpServer, talonMcpVersion } from '../../mcp/talon-tools.js';
 import { unexpectedErrorText } from '../../mcp/tools/tool-outcome.js';
-import { type VaultClient, VaultClientError, rotationCharsets, secretTypes } from '../../mcp/vault-client.js';
+import { type VaultClient, VaultClientError } from '../../mcp/vault-client.js';
 import { type TestEngine, createTestEngine } from '../fixtures/test-engine.js';
 import { type McpScenario, createScenario, toolError, toolText } from './mcp-fixtures.js';
 import { exerciseEveryTool, expectNoValues } from './tool-scenario.js';
@@ -81,7 +76,12 @@ describe('the tool list', () => {
     expect(put.properties).toMatchObject({
       path: { type: 'string', minLength: 1 },
       value: { type: 'string', minLength: 1 },
-      type: { type: 'string', enum: [...secretTypes], default: 'api_key' },
+      type: {
+        type: 'string',
+        // 1Claw's enum, in its order
+        enum: ['api_key', 'password', 'private_key', 'certificate', 'file', 'note', 'ssh_key', 'env_bundle'],
+        default: 'api_key',
+      },
       metadata: { type: 'object' },
       expires_at: { type: 'string' },
       max_access_count: { type: 'integer', exclusiveMinimum: 0 },
@@ -239,17 +239,16 @@ describe('refusals', () => {
 });
 
 describe('kept in step with the rest of Talon', () => {
-  it("uses the engine's secret types and rotation charsets", () => {
-    expect([...secretTypes]).toEqual([...engineSecretTypes]);
-    expect([...rotationCharsets]).toEqual([...engineCharsets]);
-  });
-
-  it("reads env bundles as the engine's parser does", () => {
+  it('reads env bundles as the engine stores them: quotes, export, later keys win, no prototype', () => {
     const bundle =
       '\uFEFF# head\nA=1\r\nexport B = "two words"\n\nC=x=y\nA=again\nD=\'single\'\nE=#not-a-comment\n';
-    const expected: Record<string, string> = {};
-    for (const entry of parseEnvBundle(bundle)) expected[entry.key] = entry.value;
-    expect({ ...envBundleVariables(bundle) }).toEqual(expected);
+    expect({ ...envBundleVariables(bundle) }).toEqual({
+      A: 'again',
+      B: 'two words',
+      C: 'x=y',
+      D: 'single',
+      E: '#not-a-comment',
+    });
     expect(envBundleVariables('__proto__=x').__proto__).toBe('x');
   });
 
