@@ -71,6 +71,14 @@ describe('migrations', () => {
         'vaults',
       ]),
     );
+    // 0020 keeps two audit indexes: every read appends an entry and pays for each index.
+    const auditIndexes = db
+      .prepare(
+        `SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'audit_events' AND sql IS NOT NULL ORDER BY name`,
+      )
+      .pluck()
+      .all();
+    expect(auditIndexes).toEqual(['audit_events_by_actor', 'audit_events_by_vault']);
   });
 
   it('run each migration once, and a reopened file keeps its data', () => {
@@ -103,7 +111,7 @@ describe('migrations', () => {
   it('roll back a failed migration with its version, keeping the ones before it', () => {
     const db = rawDatabase(databaseFile());
     const failing = {
-      version: 20,
+      version: latest + 10,
       update: (target: Database.Database) => {
         target.exec('CREATE TABLE half_done (id TEXT)');
         throw new Error('disk on fire');

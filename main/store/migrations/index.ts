@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { updateToSchemaVersion0010 } from './0010-initial.js';
+import { updateToSchemaVersion0020 } from './0020-lean-audit-indexes.js';
 
 export interface Migration {
   /** The `user_version` the database has once this migration ran. Numbers step by 10. */
@@ -8,7 +9,10 @@ export interface Migration {
 }
 
 /** Every migration, oldest first. Never edit a released one: add the next number. */
-export const migrations: readonly Migration[] = [{ version: 10, update: updateToSchemaVersion0010 }];
+export const migrations: readonly Migration[] = [
+  { version: 10, update: updateToSchemaVersion0010 },
+  { version: 20, update: updateToSchemaVersion0020 },
+];
 
 /** Throws unless the versions are positive integers that only grow. */
 export function checkMigrationOrder(list: readonly Migration[]): void {
