@@ -29,6 +29,11 @@ const genesis: Buffer = Buffer.alloc(32);
 /** Deferred entries written at once when this many are queued. */
 const maxDeferred = 512;
 const retryDelayMs = 100;
+/**
+ * How long read entries wait to be written together. One commit costs about as much as a REST
+ * read's whole engine work, so under load a batch per few milliseconds, not per request.
+ */
+const deferredFlushMs = 5;
 
 const sealedHeadKey = 'audit.sealed_head';
 
@@ -66,7 +71,7 @@ export class AuditLog {
    * costs no commit of its own. `apply` (its bookkeeping, e.g. the access counter) runs inside
    * that transaction and may add details. Entries keep the time of the read; `append`, `flush`,
    * `verify` and `query` write pending entries first, and lock flushes them. A crash of Talon
-   * can lose the entries of the last few milliseconds of reads, never those of a change.
+   * can lose the entries of the last `deferredFlushMs` of reads, never those of a change.
    */
   defer(entry: AuditEntry, apply?: () => Record<string, unknown> | void): void {
     this.keyRing.subkey('audit'); // refuse while locked, as append does
@@ -74,10 +79,10 @@ export class AuditLog {
     if (this.pending.length >= maxDeferred) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => {
+      setTimeout(() => {
         this.flushScheduled = false;
         this.flushOrRetry();
-      });
+      }, deferredFlushMs).unref();
     }
   }
 

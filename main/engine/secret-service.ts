@@ -176,6 +176,7 @@ export class SecretService {
   }
 
   describe(principal: Principal, vaultId: string, rawPath: string, call: CallContext): SecretMetadata {
+    this.context.audit.flush(); // so access counts include the reads still batched
     const { vault, path } = this.locate(principal, vaultId, rawPath, call, 'read');
     this.authorize(principal, vault, path, 'read', call);
     const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
@@ -191,6 +192,7 @@ export class SecretService {
     options: { prefix?: string; after?: string; limit?: number; includeDeleted?: boolean } = {},
   ): SecretPage {
     requireUnlocked(this.context);
+    this.context.audit.flush(); // so access counts include the reads still batched
     const vault = this.visibleVault(principal, vaultId, call, 'list', null);
     const prefix = options.prefix ? normalizePathPrefix(options.prefix) : undefined;
     const limit = Math.min(Math.max(1, options.limit ?? defaultPageSize), maxPageSize);

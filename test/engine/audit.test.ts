@@ -43,8 +43,8 @@ async function appendedBy(work: () => unknown): Promise<AuditEventRow[]> {
   } catch {
     // Denials throw; the entries are what this looks at.
   }
-  // A read's entry is written with the next batch, on the next turn of the event loop.
-  await new Promise((resolve) => setImmediate(resolve));
+  // A read's entry is written with the next batch, a few milliseconds later.
+  await new Promise((resolve) => setTimeout(resolve, 50));
   return [...t.store.audit.iterate({ afterSeq: before })].flat();
 }
 
@@ -201,7 +201,7 @@ describe('reads are recorded in batches', () => {
       Array.from({ length: 100 }, () => t.engine.secrets.get(t.owner, vaultId, 'open/busy', t.call())),
     );
     t.clock.advance(60_000); // the batch is written later than the reads happened
-    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 50));
     const rows = [...t.store.audit.iterate({ afterSeq: before })].flat();
     expect(rows).toHaveLength(100);
     expect(rows.every((row) => row.action === 'secret.read' && row.createdAt === readAt)).toBe(true);
