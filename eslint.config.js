@@ -42,13 +42,34 @@ const layers = [
     target: './mcp',
     from: './main',
     // The shared contract: request schemas and the env-bundle rules, both pure.
-    except: ['./engine/schemas.ts', './engine/env-bundle.ts'],
+    except: ['./engine/schemas.ts', './engine/env-bundle.ts', './client'],
     message: 'MCP tools are written against the VaultClient interface and engine schemas only.',
   },
   {
     target: './mcp',
     from: ['./hsm-bridge', './renderer', './preload'],
     message: 'MCP tools are written against the VaultClient interface and engine schemas only.',
+  },
+  {
+    // Talon's public TypeScript client speaks /v1 over fetch: the shared schemas are all it may know.
+    target: './main/client',
+    from: './main/engine',
+    except: ['./schemas.ts'],
+    message: 'The client is a /v1 client: it may use the shared schemas only.',
+  },
+  {
+    target: './main/client',
+    from: [
+      './main/api',
+      './main/cli',
+      './main/store',
+      './main/electron',
+      './mcp',
+      './hsm-bridge',
+      './renderer',
+      './preload',
+    ],
+    message: 'The client is a /v1 client: it may use the shared schemas only.',
   },
   {
     target: './renderer',
