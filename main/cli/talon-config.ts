@@ -85,3 +85,15 @@ export function resolveTalonConfig(flags: TalonFlags, env: NodeJS.ProcessEnv = p
     pin: resolvePin(flags, env),
   };
 }
+
+/**
+ * The user's Talon config folder, for what belongs to the person rather than to a data folder
+ * (the CLI's session and settings): TALON_CONFIG_DIR, else `~/.config/talon` on Linux (or under
+ * XDG_CONFIG_HOME).
+ */
+export function talonConfigDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  if (env.TALON_CONFIG_DIR) return resolve(env.TALON_CONFIG_DIR);
+  if (platform === 'darwin') return join(homedir(), 'Library', 'Preferences', 'talon');
+  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'talon', 'config');
+  return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'talon');
+}
