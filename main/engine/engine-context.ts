@@ -1,7 +1,9 @@
 import type { KeyStore } from '../../hsm-bridge/index.js';
 import type { Store, VaultRow } from '../store/store.js';
 import type { AccessControl } from './access-control.js';
+import type { ApprovalService } from './approval-service.js';
 import type { AuditEntry, AuditLog } from './audit-log.js';
+import type { EngineEvents } from './engine-events.js';
 import { type KeyRing, lockedMessage } from './key-ring.js';
 import type { CallContext, Principal } from './principal.js';
 import { TalonError } from './talon-error.js';
@@ -12,12 +14,15 @@ export interface EngineOptions {
   maxValueBytes: number;
   /** Lifetime of agent and user JWTs when the agent sets none. Default 3600 s (1Claw's). */
   tokenTtlSeconds: number;
+  /** How long an approval waits for a human before it expires. Default 15 minutes. */
+  approvalTtlMs: number;
   now: () => Date;
 }
 
 export const defaultEngineOptions: EngineOptions = {
   maxValueBytes: 256 * 1024,
   tokenTtlSeconds: 3600,
+  approvalTtlMs: 15 * 60_000,
   now: () => new Date(),
 };
 
@@ -30,6 +35,10 @@ export interface EngineContext {
   audit: AuditLog;
   access: AccessControl;
   options: EngineOptions;
+  /** Tells subscribers (the event stream, waiting MCP calls) what changed; see engine-events.ts. */
+  events: EngineEvents;
+  /** The approval queue and its gate; see approval-service.ts. */
+  approvals: ApprovalService;
 }
 
 export function requireUnlocked(context: EngineContext): void {

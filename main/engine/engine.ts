@@ -2,9 +2,11 @@ import type { KeyStore } from '../../hsm-bridge/index.js';
 import type { Store } from '../store/store.js';
 import { AccessControl } from './access-control.js';
 import { AgentService } from './agent-service.js';
+import { ApprovalService } from './approval-service.js';
 import { AuditLog, type AuditVerification } from './audit-log.js';
 import { AuthService, type PersonalKeyCreated } from './auth-service.js';
 import { type EngineContext, type EngineOptions, defaultEngineOptions } from './engine-context.js';
+import { EngineEvents } from './engine-events.js';
 import { newId } from './ids.js';
 import { KeyRing, lockedMessage } from './key-ring.js';
 import { PolicyService } from './policy-service.js';
@@ -31,19 +33,31 @@ export class Engine {
   readonly policies: PolicyService;
   readonly agents: AgentService;
   readonly auth: AuthService;
+  /** The approval queue (approval-service.ts). */
+  readonly approvals: ApprovalService;
+  /** What subscribers hear: approvals, lock and unlock (engine-events.ts). */
+  readonly events: EngineEvents;
   private readonly context: EngineContext;
 
   constructor(store: Store, keyStore: KeyStore, options: Partial<EngineOptions> = {}) {
     const keyRing = new KeyRing();
     const resolved = { ...defaultEngineOptions, ...options };
+    const audit = new AuditLog(store, keyRing, resolved.now);
+    this.events = new EngineEvents();
+    this.approvals = new ApprovalService(
+      { store, audit, keyRing, options: resolved, events: this.events },
+      resolved.approvalTtlMs,
+    );
     this.context = {
       store,
       keyStore,
       keyRing,
       barrier: new ValueBarrier(keyStore, keyRing),
-      audit: new AuditLog(store, keyRing, resolved.now),
+      audit,
       access: new AccessControl(store),
       options: resolved,
+      events: this.events,
+      approvals: this.approvals,
     };
     this.vaults = new VaultService(this.context);
     this.secrets = new SecretService(this.context);
@@ -76,11 +90,16 @@ export class Engine {
       outcome: 'success',
       ip: call.ip ?? null,
     });
+    // Windows granted "until lock" end at every lock; a crash may have skipped the last one.
+    this.approvals.clearGrants(call);
+    this.events.emit({ type: 'talon.unlocked', at: call.now.toISOString() });
   }
 
   /** Seal the audit head, zero every key held in memory and log out of the token. Call it at shutdown too. */
   async lock(call: CallContext): Promise<void> {
-    if (this.context.keyRing.isUnlocked) {
+    const wasUnlocked = this.context.keyRing.isUnlocked;
+    if (wasUnlocked) {
+      this.approvals.clearGrants(call);
       // append writes pending read entries first, so the sealed head covers them.
       this.context.audit.append({
         action: 'talon.lock',
@@ -91,7 +110,9 @@ export class Engine {
       this.context.audit.sealHead();
     }
     this.context.keyRing.lock();
+    this.approvals.stop();
     if (this.context.keyStore.isLoggedIn) await this.context.keyStore.logout().catch(() => undefined);
+    if (wasUnlocked) this.events.emit({ type: 'talon.locked', at: call.now.toISOString() });
   }
 
   status(): EngineStatus {

@@ -8,6 +8,21 @@ export type { PolicyInfo } from './policy-service.js';
 export type { AgentInfo, AgentCreated } from './agent-service.js';
 export type { TokenResponse, PersonalKeyCreated, PersonalKeyInfo } from './auth-service.js';
 export type { AuditVerification } from './audit-log.js';
+export type {
+  AccessGrantInfo,
+  ApprovalAction,
+  ApprovalEvent,
+  ApprovalInfo,
+  ApprovalRequestInput,
+  ApprovalStatus,
+  ApprovalStatusInfo,
+  DecideInput,
+  GateInput,
+  RiskTier,
+  WaitOptions,
+} from './approval-service.js';
+export type { EngineEvent, EngineEventListener, EngineEventType } from './engine-events.js';
+export { requestHash, secretRequestHash } from './request-hash.js';
 export type { Decision, Permission } from './policy-decision.js';
 export * from './schemas.js';
 export { hsmToTalonError } from './value-barrier.js';

@@ -26,6 +26,10 @@ export interface CallContext extends RequestContext {
   requestId?: string;
   /** The client the request came through (`rest`, `mcp`, `ui`, `cli`), for the audit log. */
   via?: string;
+  /** The program behind the transport, when it says (an MCP client's `clientInfo.name`); shown in approval prompts. */
+  client?: string;
+  /** The approval the caller resubmits its request with (`approval_id` / `X-Approval-ID`); see approval-service.ts. */
+  approvalId?: string;
 }
 
 export function principalLabel(principal: Principal): string {

@@ -1,6 +1,9 @@
 import Database from 'better-sqlite3';
 import { createAgentRepository } from './agent-repository.js';
 import { createApiKeyRepository } from './api-key-repository.js';
+import { createApprovalRepository } from './approval-repository.js';
+import { createAccessGrantRepository } from './grant-repository.js';
+import { createShareRepository } from './share-repository.js';
 import { createAuditRepository } from './audit-repository.js';
 import { createMetaRepository } from './meta-repository.js';
 import { migrate } from './migrations/index.js';
@@ -51,6 +54,9 @@ export function openSqliteStore(file: string): SqliteStore {
     policies: createPolicyRepository(db),
     audit: createAuditRepository(db),
     meta: createMetaRepository(db),
+    approvals: createApprovalRepository(db),
+    shares: createShareRepository(db),
+    accessGrants: createAccessGrantRepository(db),
     // BEGIN IMMEDIATE takes the write lock first, so two writers queue (busy_timeout) instead of
     // both reading and then one failing to upgrade its read to a write.
     transaction: (fn, options) => {

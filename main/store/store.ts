@@ -317,6 +317,19 @@ export interface MetaRepository {
   delete(key: string): boolean;
 }
 
+export type {
+  ApprovalListFilter,
+  ApprovalRepository,
+  ApprovalRow,
+  ApprovalStatusValue,
+  RiskTierValue,
+} from './approval-repository.js';
+export type { AccessGrantRepository, AccessGrantRow } from './grant-repository.js';
+export type { NewShare, ShareRecipientType, ShareRepository, ShareRow } from './share-repository.js';
+import type { ApprovalRepository } from './approval-repository.js';
+import type { AccessGrantRepository } from './grant-repository.js';
+import type { ShareRepository } from './share-repository.js';
+
 export interface Store {
   vaults: VaultRepository;
   secrets: SecretRepository;
@@ -326,6 +339,9 @@ export interface Store {
   policies: PolicyRepository;
   audit: AuditRepository;
   meta: MetaRepository;
+  approvals: ApprovalRepository;
+  shares: ShareRepository;
+  accessGrants: AccessGrantRepository;
   /**
    * Runs `fn` as one write transaction, taken at the start (so concurrent writers, in this process
    * or another, queue instead of failing), committed when `fn` returns and rolled back when it
