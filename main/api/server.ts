@@ -10,6 +10,7 @@ import { type Logger, pino } from 'pino';
 import type { Engine } from '../engine/index.js';
 import { authenticateRequests, callContext } from './authentication.js';
 import { acceptJsonBodiesOnly } from './json-bodies.js';
+import { acceptBrowserSessions } from './browser-session.js';
 import { registerMcpEndpoint } from './mcp-endpoint.js';
 import { answerErrorsAsProblems, maxBodyBytes, sendError } from './problem-details.js';
 import { type RateLimitOptions, guardRequests, limitRequestRates } from './request-guard.js';
@@ -20,6 +21,7 @@ import { registerApiKeyRoutes, registerTokenRoutes } from './routes/auth-routes.
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerPolicyRoutes } from './routes/policy-routes.js';
 import { registerSecretRoutes } from './routes/secret-routes.js';
+import { registerUiRoutes } from './routes/ui-routes.js';
 import { registerVaultRoutes } from './routes/vault-routes.js';
 
 export interface ApiServerOptions {
@@ -37,6 +39,8 @@ export interface ApiServerOptions {
   now?: () => Date;
   /** Reported by GET /v1/health. */
   version?: string;
+  /** The built renderer served in browser mode (default renderer/dist of the repository). */
+  rendererDir?: string;
 }
 
 export interface ApiServer {
@@ -121,6 +125,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   });
   guardRequests(app, { port, extraAllowedHosts: options.extraAllowedHosts ?? [] });
   await limitRequestRates(app, options.rateLimit);
+  await acceptBrowserSessions(app);
 
   const context: RouteContext = {
     engine: options.engine,
@@ -138,6 +143,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     registerAuditRoutes(authenticated, context);
   });
   await registerMcpEndpoint(app, options.engine, { now });
+  await registerUiRoutes(app, options.engine, { rendererDir: options.rendererDir });
 
   return {
     app,
