@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 /** Talon's version, from package.json. */
 export function talonVersion(): string {
@@ -11,3 +12,6 @@ export function talonVersion(): string {
     return 'unknown';
   }
 }
+
+/** The folder Talon runs from (the repository, or the installed package). */
+export const repositoryRoot = fileURLToPath(new URL('../../', import.meta.url));

@@ -1,9 +1,26 @@
 import { existsSync } from 'node:fs';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
+import { TalonClientError } from '../client/index.js';
 import { TalonError } from '../engine/talon-error.js';
 import { type TalonConfig, type TalonFlags, resolveTalonConfig } from './talon-config.js';
 import type { TalonRuntime } from './talon-runtime.js';
 import { talonVersion } from './talon-version.js';
+import { CliError } from './cli-error.js';
+import { withExamples } from './command-output.js';
+import { exitCodeFor, exitCodeHelp } from './exit-codes.js';
+import { registerAgentCommands } from './commands/agent-commands.js';
+import { registerApprovalCommands } from './commands/approval-commands.js';
+import { registerAuditCommands } from './commands/audit-commands.js';
+import { registerCompletionCommand } from './commands/completion-command.js';
+import { registerEnvCommands, registerImportCommand } from './commands/env-commands.js';
+import { registerMaintenanceCommands } from './commands/maintenance-commands.js';
+import { registerMcpConfigCommand } from './commands/mcp-config-command.js';
+import { registerPolicyCommands } from './commands/policy-commands.js';
+import { registerSecretCommands } from './commands/secret-commands.js';
+import { registerSessionCommands } from './commands/session-commands.js';
+import { registerShareCommands } from './commands/share-commands.js';
+import { registerVaultCommands } from './commands/vault-commands.js';
+import { registerRunCommand } from './talon-run.js';
 
 /**
  * `talon`, the command line. `init` sets up a data folder; `serve` runs Talon headless. Both read
@@ -13,6 +30,12 @@ import { talonVersion } from './talon-version.js';
 
 // Every file Talon writes (database, journal, lock, owner key) is readable by its owner only.
 process.umask(0o077);
+
+// `talon … | head` closes stdout early: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 /** How the human started Talon, for the examples in messages. */
 const serveCommand = process.env.npm_lifecycle_event === 'start' ? 'npm start' : 'talon serve';
@@ -110,33 +133,97 @@ const program = new Command('talon')
   .description(
     "Talon: a secret manager for AI agents whose keys live in a hardware token (1Claw's interface).",
   )
-  .version(talonVersion());
+  // Only -V: `--version` after a command is that command's (`talon secret get --version 2`).
+  .version(talonVersion(), '-V', 'print the version (also --version, before any command)')
+  .option('--json', 'answer in JSON on stdout (errors as JSON on stderr)')
+  .option('--url <url>', 'Talon to talk to (default ONECLAW_BASE_URL, else http://127.0.0.1:7417)')
+  .configureHelp({ showGlobalOptions: true, sortSubcommands: false })
+  .addHelpText(
+    'after',
+    `\nCredentials: talon login or talon unlock keep a session; or set ONECLAW_API_KEY (1ck_…), ONECLAW_TOKEN,\nor ONECLAW_AGENT_API_KEY (+ ONECLAW_AGENT_ID) for an agent.\n\n${exitCodeHelp}\n`,
+  )
+  // Usage errors and --help come back as exceptions, so the exit code is decided in one place.
+  .exitOverride();
 
 const dataDirHelp = 'data folder (default TALON_DATA_DIR, else ~/.local/share/talon)';
 const pinFileHelp =
   'file holding the token PIN, readable only by you (default TALON_HSM_PIN, else TALON_HSM_PIN_FILE)';
 
-program
-  .command('init')
-  .description(
-    "set up a data folder: the embedded token, its keys, and the owner, whose first API key goes to 'owner-api-key' in the folder",
-  )
-  .option('--data-dir <dir>', dataDirHelp)
-  .option('--pin-file <file>', pinFileHelp)
-  .action((flags: TalonFlags) => init(flags));
+withExamples(
+  program
+    .command('init')
+    .description(
+      "set up a data folder: the embedded token, its keys, and the owner, whose first API key goes to 'owner-api-key' in the folder",
+    )
+    .option('--data-dir <dir>', dataDirHelp)
+    .option('--pin-file <file>', pinFileHelp)
+    .action((flags: TalonFlags) => init(flags)),
+  [
+    'TALON_HSM_PIN_FILE=~/.talon-pin talon init',
+    'talon init --data-dir /srv/talon --pin-file /srv/talon-pin',
+  ],
+);
 
-program
-  .command('serve')
-  .description(
-    'run Talon headless: the local API on 127.0.0.1 (setting the folder up first when it is new and a PIN is given)',
-  )
-  .option('--data-dir <dir>', dataDirHelp)
-  .option('--pin-file <file>', pinFileHelp)
-  .option('--port <port>', 'port of the local API (default TALON_PORT, else 7417)')
-  .action((flags: TalonFlags) => serve(flags));
+withExamples(
+  program
+    .command('serve')
+    .description(
+      'run Talon headless: the local API on 127.0.0.1 (setting the folder up first when it is new and a PIN is given)',
+    )
+    .option('--data-dir <dir>', dataDirHelp)
+    .option('--pin-file <file>', pinFileHelp)
+    .option('--port <port>', 'port of the local API (default TALON_PORT, else 7417)')
+    .action((flags: TalonFlags) => serve(flags)),
+  ['talon serve', 'TALON_HSM_PIN_FILE=~/.talon-pin talon serve --port 7500'],
+);
+
+registerSessionCommands(program);
+registerVaultCommands(program);
+registerSecretCommands(program);
+registerAgentCommands(program);
+registerPolicyCommands(program);
+registerShareCommands(program);
+registerApprovalCommands(program);
+registerAuditCommands(program);
+registerEnvCommands(program);
+registerImportCommand(program);
+registerRunCommand(program);
+registerMcpConfigCommand(program);
+registerMaintenanceCommands(program);
+registerCompletionCommand(program);
+
+/** What failed, and the exit code its Talon error code maps to (see exit-codes.ts). */
+function failure(error: unknown): { code: string; status?: number; message: string } {
+  if (error instanceof CommanderError)
+    return { code: 'usage', message: error.message.replace(/^error: /u, '') };
+  if (error instanceof TalonClientError)
+    return { code: error.code, status: error.status, message: error.detail };
+  if (error instanceof CliError || error instanceof TalonError)
+    return { code: error.code, message: error.message };
+  return { code: 'internal', message: error instanceof Error ? error.message : String(error) };
+}
+
+if (process.argv[2] === '--version') {
+  console.log(talonVersion());
+  process.exit(0);
+}
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error);
-  console.error(`talon: ${message}`);
-  process.exitCode = 1;
+  if (
+    error instanceof CommanderError &&
+    ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)
+  ) {
+    process.exitCode = 0;
+    return;
+  }
+  const { code, status, message } = failure(error);
+  // Commander printed its own usage message already.
+  if (!(error instanceof CommanderError)) {
+    if (process.argv.includes('--json')) {
+      console.error(JSON.stringify({ error: { code, message, ...(status ? { status } : {}) } }));
+    } else {
+      console.error(`talon: ${message}`);
+    }
+  }
+  process.exitCode = exitCodeFor(code);
 });
