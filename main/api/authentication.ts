@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { type CallContext, type Engine, type Principal, TalonError } from '../engine/index.js';
+import { approvalIdOf } from './approval-pending.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -14,7 +15,16 @@ const howToAuthenticate =
 
 /** The request around an engine call: source address, time, request id, and that it came over REST. */
 export function callContext(request: FastifyRequest, now: () => Date): CallContext {
-  return { ip: request.ip, now: now(), requestId: request.id, via: 'rest' };
+  const approvalId = approvalIdOf(request);
+  const client = request.headers['x-talon-client'];
+  return {
+    ip: request.ip,
+    now: now(),
+    requestId: request.id,
+    via: 'rest',
+    ...(approvalId ? { approvalId } : {}),
+    ...(typeof client === 'string' && client.trim() ? { client: client.trim().slice(0, 100) } : {}),
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TalonError, type TalonErrorCode, talonErrorStatus } from '../engine/index.js';
+import { sendApprovalPending } from './approval-pending.js';
 
 /**
  * Every error answer of the API is an RFC 7807 problem (`application/problem+json`), the shape
@@ -115,6 +116,8 @@ export function sendProblem(reply: FastifyReply, problem: ProblemDetails): Fasti
 
 /** Answers any error as a problem; an unexpected one is logged, and answered without its text. */
 export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const pending = sendApprovalPending(error, request, reply);
+  if (pending) return pending;
   const known = knownProblem(error);
   if (known) return sendProblem(reply, problemDetails(known, request.id));
   // The engine's messages hold no values, and nothing else here sees one: the error may be logged.

@@ -16,7 +16,10 @@ import { answerErrorsAsProblems, maxBodyBytes, sendError } from './problem-detai
 import { type RateLimitOptions, guardRequests, limitRequestRates } from './request-guard.js';
 import type { RouteContext } from './route-context.js';
 import { registerAgentRoutes } from './routes/agent-routes.js';
+import { registerApprovalRoutes } from './routes/approval-routes.js';
 import { registerAuditRoutes } from './routes/audit-routes.js';
+import { registerEventRoutes } from './routes/event-routes.js';
+import { registerShareAccessRoute, registerShareRoutes } from './routes/share-routes.js';
 import { registerApiKeyRoutes, registerTokenRoutes } from './routes/auth-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
 import { registerPolicyRoutes } from './routes/policy-routes.js';
@@ -133,6 +136,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   };
   registerHealthRoutes(app, options.engine, options.version ?? 'dev');
   registerTokenRoutes(app, context);
+  registerShareAccessRoute(app, context);
   await app.register(async (authenticated) => {
     authenticated.addHook('preHandler', authenticateRequests(options.engine, context.call));
     registerApiKeyRoutes(authenticated, context);
@@ -141,6 +145,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     registerPolicyRoutes(authenticated, context);
     registerAgentRoutes(authenticated, context);
     registerAuditRoutes(authenticated, context);
+    registerShareRoutes(authenticated, context);
+    registerApprovalRoutes(authenticated, context);
+    registerEventRoutes(authenticated, context);
   });
   await registerMcpEndpoint(app, options.engine, { now });
   await registerUiRoutes(app, options.engine, { rendererDir: options.rendererDir });

@@ -12,6 +12,7 @@ import { KeyRing, lockedMessage } from './key-ring.js';
 import { PolicyService } from './policy-service.js';
 import type { CallContext, Principal } from './principal.js';
 import { SecretService } from './secret-service.js';
+import { ShareService } from './share-service.js';
 import { TalonError } from './talon-error.js';
 import { ValueBarrier, hsmToTalonError } from './value-barrier.js';
 import { VaultService } from './vault-service.js';
@@ -35,6 +36,7 @@ export class Engine {
   readonly auth: AuthService;
   /** The approval queue (approval-service.ts). */
   readonly approvals: ApprovalService;
+  readonly shares: ShareService;
   /** What subscribers hear: approvals, lock and unlock (engine-events.ts). */
   readonly events: EngineEvents;
   private readonly context: EngineContext;
@@ -61,6 +63,7 @@ export class Engine {
     };
     this.vaults = new VaultService(this.context);
     this.secrets = new SecretService(this.context);
+    this.shares = new ShareService(this.context);
     this.policies = new PolicyService(this.context);
     this.agents = new AgentService(this.context);
     this.auth = new AuthService(this.context);

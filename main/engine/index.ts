@@ -23,6 +23,7 @@ export type {
 } from './approval-service.js';
 export type { EngineEvent, EngineEventListener, EngineEventType } from './engine-events.js';
 export { requestHash, secretRequestHash } from './request-hash.js';
+export type { ShareInfo, ShareListItem, SharedSecret, ShareStatus } from './share-service.js';
 export type { Decision, Permission } from './policy-decision.js';
 export * from './schemas.js';
 export { hsmToTalonError } from './value-barrier.js';

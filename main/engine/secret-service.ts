@@ -9,6 +9,7 @@ import {
   requireVault,
 } from './engine-context.js';
 import { parseEnvBundle } from './env-bundle.js';
+import { secretRequestHash } from './request-hash.js';
 import { newId } from './ids.js';
 import type { Permission } from './policy-decision.js';
 import type { CallContext, Principal } from './principal.js';
@@ -105,7 +106,7 @@ export class SecretService {
   ): Promise<SecretValue> {
     const { vault, path } = this.locate(principal, vaultId, rawPath, call, 'read');
     const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
-    this.authorize(principal, vault, path, 'read', call, secret?.type);
+    this.authorize(principal, vault, path, 'read', call, secret?.type, version ?? null);
     const live = this.requireReadable(vault, path, secret, call);
     const wanted = version ?? live.currentVersion;
     const row = this.context.store.secrets.getVersion(live.id, wanted);
@@ -116,7 +117,9 @@ export class SecretService {
       );
     if (row.disabledAt) throw new TalonError('gone', `Version ${wanted} of secret '${path}' is disabled.`);
     // An older version may have another type (a private_key under today's note): decide on its own.
-    if (row.type !== live.type) this.authorize(principal, vault, path, 'read', call, row.type);
+    if (row.type !== live.type) {
+      this.authorize(principal, vault, path, 'read', call, row.type, version ?? null);
+    }
     const plaintext = await this.context.barrier.open(
       vault,
       { vaultId: vault.id, path, version: row.version, type: row.type },
@@ -482,9 +485,24 @@ export class SecretService {
     permission: Permission,
     call: CallContext,
     type?: string,
+    /** The version a value operation is for (null: the current one); absent for metadata (describe, versions). */
+    version?: number | null,
   ): void {
     const decision = this.context.access.decide(principal, vault, path, permission, call, type);
     if (decision.allowed && !decision.requireApproval) return;
+    // require_approval guards values, not metadata: listing already shows what describe shows.
+    if (decision.allowed && permission === 'read' && version === undefined) return;
+    let waiting: TalonError | null = null;
+    if (decision.allowed) {
+      try {
+        const gate = { type, version: version ?? null, policyId: decision.policyId };
+        this.gateByApproval(principal, vault, path, permission, call, gate);
+        return;
+      } catch (error) {
+        if (!TalonError.is(error)) throw error;
+        waiting = error;
+      }
+    }
     this.context.audit.append({
       action: `secret.${permission}`,
       actor: actorOf(principal),
@@ -495,18 +513,58 @@ export class SecretService {
       details: { reason: decision.reason, policy_id: decision.policyId, ...callDetails(call) },
       ip: call.ip ?? null,
     });
-    if (decision.allowed) {
-      throw new TalonError(
-        'approval_required',
-        `A human must approve this ${permission} of '${path}': ${decision.reason}`,
-        {
-          details: { policy_id: decision.policyId },
-        },
-      );
-    }
+    if (waiting) throw waiting;
     throw new TalonError('forbidden', `Access denied: ${decision.reason}.`, {
       details: { policy_id: decision.policyId },
     });
+  }
+
+  /**
+   * A use a policy allows only with a human's approval: passes with a window the human granted,
+   * or an approval of exactly this request (principal, vault, path, operation, version); else
+   * queues one and throws `approval_required` (see approval-service.ts).
+   */
+  private gateByApproval(
+    principal: Principal,
+    vault: VaultRow,
+    path: string,
+    permission: Permission,
+    call: CallContext,
+    {
+      type,
+      version,
+      policyId,
+    }: { type: string | undefined; version: number | null; policyId: string | null },
+  ): void {
+    const operation = `secret.${permission}` as const;
+    const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
+    const who =
+      principal.type === 'agent'
+        ? `Agent ${this.context.store.agents.get(principal.id)?.name ?? principal.id}`
+        : `User ${principal.id}`;
+    const which = version === null ? 'the current version' : `version ${version}`;
+    this.context.approvals.gate(
+      principal,
+      {
+        action: operation,
+        vaultId: vault.id,
+        target: { type: 'secret', id: secret?.id ?? vault.id },
+        summary: `${who} wants to ${permission} '${path}' (${which}) in vault '${vault.name}'`,
+        riskTier: type !== undefined && ['private_key', 'ssh_key'].includes(type) ? 'high' : 'medium',
+        requestHash: secretRequestHash(principal, { vaultId: vault.id, path, operation, version }),
+        details: {
+          vault_id: vault.id,
+          vault_name: vault.name,
+          path,
+          permission,
+          version,
+          ...(type !== undefined ? { secret_type: type } : {}),
+          policy_id: policyId,
+        },
+        grantable: { vaultId: vault.id, path, permission },
+      },
+      call,
+    );
   }
 
   private requireReadable(
