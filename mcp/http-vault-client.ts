@@ -2,7 +2,11 @@ import { type AgentCredentials, AgentTokenSource } from './agent-token-source.js
 import { type Fetch, type RestCall, callRest, encodeSecretPath } from './rest-call.js';
 import {
   type AccessGrant,
+  type ApprovalStatusSummary,
+  type ApprovalWaitOptions,
   type PolicySummary,
+  type ShareCreated,
+  type ShareInput,
   type RotationCharset,
   type SecretInput,
   type SecretStored,
@@ -39,6 +43,8 @@ export class HttpVaultClient implements VaultClient {
   private readonly baseUrl: string;
   private readonly fetchImpl: Fetch;
   private readonly tokens: AgentTokenSource;
+  /** Sent with every call of a client from withApproval. */
+  private approvalHeaders: Record<string, string> | undefined;
 
   constructor(private readonly options: HttpVaultClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/u, '');
@@ -124,6 +130,33 @@ export class HttpVaultClient implements VaultClient {
     return body.vaults;
   }
 
+  async shareSecret(secretId: string, share: ShareInput): Promise<ShareCreated> {
+    return this.call({ method: 'POST', path: `/v1/secrets/${encodeURIComponent(secretId)}/share`, body: share });
+  }
+
+  async approvalStatus(approvalId: string): Promise<ApprovalStatusSummary> {
+    return this.call({ method: 'GET', path: `/v1/approvals/${encodeURIComponent(approvalId)}/status` });
+  }
+
+  /** Polls the approval's status once a second: stdio reaches Talon only over /v1. */
+  async waitForApproval(approvalId: string, options: ApprovalWaitOptions): Promise<ApprovalStatusSummary> {
+    const started = Date.now();
+    for (;;) {
+      const status = await this.approvalStatus(approvalId);
+      const elapsed = Date.now() - started;
+      if (status.status !== 'pending' || elapsed >= options.timeoutMs) return status;
+      options.signal?.throwIfAborted();
+      options.onProgress?.(elapsed);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, options.timeoutMs - elapsed)));
+    }
+  }
+
+  withApproval(approvalId: string): VaultClient {
+    const resubmitting = Object.assign(Object.create(HttpVaultClient.prototype) as HttpVaultClient, this);
+    resubmitting.approvalHeaders = { 'x-approval-id': approvalId };
+    return resubmitting;
+  }
+
   async grantAccess(vaultId: string, grant: AccessGrant): Promise<PolicySummary> {
     return this.call({
       method: 'POST',
@@ -137,7 +170,8 @@ export class HttpVaultClient implements VaultClient {
    * exchanged again once, and the call retried: the agent's key may still be good (Talon was
    * re-initialised, or the clocks disagree). If the key is not, the exchange says why.
    */
-  private async call<T>(call: Omit<RestCall, 'bearer'>): Promise<T> {
+  private async call<T>(request: Omit<RestCall, 'bearer'>): Promise<T> {
+    const call = this.approvalHeaders ? { ...request, headers: { ...request.headers, ...this.approvalHeaders } } : request;
     const { accessToken } = await this.tokens.token();
     try {
       return await callRest<T>(this.fetchImpl, this.baseUrl, { ...call, bearer: accessToken });

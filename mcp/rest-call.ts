@@ -8,6 +8,8 @@ export interface RestCall {
   path: string;
   bearer?: string;
   body?: unknown;
+  /** More request headers (X-Approval-ID when resubmitting a gated call). */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -16,7 +18,7 @@ export interface RestCall {
  * be reached becomes one too, saying how to start it.
  */
 export async function callRest<T>(fetchImpl: Fetch, baseUrl: string, call: RestCall): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
+  const headers: Record<string, string> = { accept: 'application/json', ...call.headers };
   if (call.bearer !== undefined) headers.authorization = `Bearer ${call.bearer}`;
   if (call.body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
@@ -37,8 +39,20 @@ export async function callRest<T>(fetchImpl: Fetch, baseUrl: string, call: RestC
   if (!response.ok) throw problemError(response.status, text);
   if (text === '') return undefined as T;
   try {
-    return JSON.parse(text) as T;
-  } catch {
+    const body = JSON.parse(text) as T;
+    // 202 with an approval: the call waits for a human (see main/api/approval-pending.ts).
+    const pending = body as { approval_id?: unknown; detail?: unknown } | null;
+    if (response.status === 202 && pending && typeof pending.approval_id === 'string') {
+      throw new VaultClientError(
+        202,
+        'approval_required',
+        typeof pending.detail === 'string' ? pending.detail : 'A human must approve this request first.',
+        pending.approval_id,
+      );
+    }
+    return body;
+  } catch (error) {
+    if (error instanceof VaultClientError) throw error;
     throw new VaultClientError(
       502,
       'bad_response',

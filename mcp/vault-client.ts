@@ -24,6 +24,49 @@ export interface VaultClient {
   createVault(vault: { name: string; description?: string }): Promise<VaultSummary>;
   listVaults(): Promise<VaultSummary[]>;
   grantAccess(vaultId: string, grant: AccessGrant): Promise<PolicySummary>;
+  /** 1Claw's POST /v1/secrets/{secret_id}/share. */
+  shareSecret(secretId: string, share: ShareInput): Promise<ShareCreated>;
+  /** An approval this agent asked for (GET /v1/approvals/{id}/status). */
+  approvalStatus(approvalId: string): Promise<ApprovalStatusSummary>;
+  /** Resolves once the approval is decided or expired, or after `timeoutMs` with it still pending. */
+  waitForApproval(approvalId: string, options: ApprovalWaitOptions): Promise<ApprovalStatusSummary>;
+  /** The same client, resubmitting its calls with this approval (X-Approval-ID). */
+  withApproval(approvalId: string): VaultClient;
+}
+
+/** 1Claw's CreateShareRequest, as share_secret sends it. */
+export interface ShareInput {
+  recipient_type: 'creator' | 'user' | 'agent' | 'anyone_with_link';
+  recipient_id?: string;
+  expires_at: string;
+  max_access_count: number;
+}
+
+/** 1Claw's ShareResponse, with Talon's approval fields. */
+export interface ShareCreated {
+  id: string;
+  share_url: string;
+  recipient_type: string;
+  expires_at: string;
+  max_access_count: number;
+  approval_id?: string | null;
+  approval_status?: string | null;
+}
+
+export interface ApprovalStatusSummary {
+  id: string;
+  status: 'pending' | 'approved' | 'rejected' | 'expired';
+  expires_at: string;
+  decided_at?: string | null;
+  decision_reason?: string | null;
+  used_at?: string | null;
+}
+
+export interface ApprovalWaitOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Called now and then while the approval is pending (for MCP progress notifications). */
+  onProgress?: (elapsedMs: number) => void;
 }
 
 /**
@@ -141,11 +184,15 @@ export class VaultClientError extends Error {
   readonly code: string;
   readonly detail: string;
 
-  constructor(status: number, code: string, detail: string) {
+  /** Set when the call waits for a human (`approval_required`): the approval to wait for. */
+  readonly approvalId: string | undefined;
+
+  constructor(status: number, code: string, detail: string, approvalId?: string) {
     super(detail);
     this.name = 'VaultClientError';
     this.status = status;
     this.code = code;
     this.detail = detail;
+    this.approvalId = approvalId;
   }
 }

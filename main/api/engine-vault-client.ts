@@ -1,6 +1,10 @@
 import {
   type AccessGrant,
+  type ApprovalStatusSummary,
+  type ApprovalWaitOptions,
   type PolicySummary,
+  type ShareCreated,
+  type ShareInput,
   type RotationCharset,
   type SecretInput,
   type SecretStored,
@@ -92,12 +96,50 @@ export class EngineVaultClient implements VaultClient {
     return this.answer(() => this.engine.policies.create(this.principal, vaultId, grant, this.call()));
   }
 
+  shareSecret(secretId: string, share: ShareInput): Promise<ShareCreated> {
+    return this.answer(() => this.engine.shares.create(this.principal, secretId, share, this.call()));
+  }
+
+  approvalStatus(approvalId: string): Promise<ApprovalStatusSummary> {
+    return this.answer(() => this.engine.approvals.status(this.principal, approvalId, this.call()));
+  }
+
+  waitForApproval(approvalId: string, options: ApprovalWaitOptions): Promise<ApprovalStatusSummary> {
+    return this.answer(async () => {
+      // Only the requester may wait on an approval: the status call refuses any other.
+      await this.approvalStatus(approvalId);
+      const approval = await this.engine.approvals.waitForDecision(approvalId, {
+        timeoutMs: options.timeoutMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
+      return this.engine.approvals.status(this.principal, approval.id, this.call());
+    });
+  }
+
+  withApproval(approvalId: string): VaultClient {
+    return new EngineVaultClient(
+      this.engine,
+      this.principal,
+      () => ({ ...this.call(), approvalId }),
+      this.vault,
+    );
+  }
+
   /** The engine's answer, its refusals as the VaultClientError `/v1` would have produced. */
   private async answer<T>(work: () => T | Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
-      if (error instanceof TalonError) throw new VaultClientError(error.status, error.code, error.message);
+      if (error instanceof TalonError) {
+        const approvalId = error.code === 'approval_required' ? error.details.approval_id : undefined;
+        throw new VaultClientError(
+          error.status,
+          error.code,
+          error.message,
+          typeof approvalId === 'string' ? approvalId : undefined,
+        );
+      }
       throw error;
     }
   }
