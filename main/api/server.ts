@@ -22,9 +22,11 @@ import { registerEventRoutes } from './routes/event-routes.js';
 import { registerShareAccessRoute, registerShareRoutes } from './routes/share-routes.js';
 import { registerApiKeyRoutes, registerTokenRoutes } from './routes/auth-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerPairingRequestRoutes, registerPairingRoutes } from './routes/pairing-routes.js';
 import { registerPolicyRoutes } from './routes/policy-routes.js';
 import { registerSecretRoutes } from './routes/secret-routes.js';
 import { registerUiRoutes } from './routes/ui-routes.js';
+import { registerUseRoutes } from './routes/use-routes.js';
 import { registerVaultRoutes } from './routes/vault-routes.js';
 
 export interface ApiServerOptions {
@@ -136,6 +138,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   };
   registerHealthRoutes(app, options.engine, options.version ?? 'dev');
   registerTokenRoutes(app, context);
+  registerPairingRequestRoutes(app, context);
   registerShareAccessRoute(app, context);
   await app.register(async (authenticated) => {
     authenticated.addHook('preHandler', authenticateRequests(options.engine, context.call));
@@ -145,6 +148,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     registerPolicyRoutes(authenticated, context);
     registerAgentRoutes(authenticated, context);
     registerAuditRoutes(authenticated, context);
+    registerUseRoutes(authenticated, context);
+    registerPairingRoutes(authenticated, context);
     registerShareRoutes(authenticated, context);
     registerApprovalRoutes(authenticated, context);
     registerEventRoutes(authenticated, context);

@@ -59,14 +59,22 @@ export class AccessControl {
         );
       }
     }
-    return decide({
-      policies: this.rulesFor(principal, vault.id),
+    const policies = this.rulesFor(principal, vault.id);
+    const request = {
+      policies,
       principal: { type: principal.type, id: principal.id },
       vaultId: vault.id,
       path,
-      permission,
       context,
-    });
+    };
+    const decision = decide({ ...request, permission });
+    if (permission === 'read' && !decision.allowed && decide({ ...request, permission: 'use' }).allowed) {
+      return {
+        ...decision,
+        reason: `${decision.reason}. The secret is use-only for ${principal.type} ${principal.id}: it may be injected into a command (talon run) or a request (http_request), never read`,
+      };
+    }
+    return decision;
   }
 
   /** Vaults the principal may see: owned ones, and any where a policy names it. */

@@ -5,6 +5,7 @@ import type { ApprovalService } from './approval-service.js';
 import type { AuditEntry, AuditLog } from './audit-log.js';
 import type { EngineEvents } from './engine-events.js';
 import { type KeyRing, lockedMessage } from './key-ring.js';
+import type { OutboundOptions } from './outbound-request.js';
 import type { CallContext, Principal } from './principal.js';
 import { TalonError } from './talon-error.js';
 import type { ValueBarrier } from './value-barrier.js';
@@ -14,6 +15,8 @@ export interface EngineOptions {
   maxValueBytes: number;
   /** Lifetime of agent and user JWTs when the agent sets none. Default 3600 s (1Claw's). */
   tokenTtlSeconds: number;
+  /** Limits and trusted CAs of the requests http_request sends (outbound-request.ts). */
+  outbound?: Partial<OutboundOptions>;
   /** How long an approval waits for a human before it expires. Default 15 minutes. */
   approvalTtlMs: number;
   now: () => Date;

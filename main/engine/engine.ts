@@ -9,9 +9,11 @@ import { type EngineContext, type EngineOptions, defaultEngineOptions } from './
 import { EngineEvents } from './engine-events.js';
 import { newId } from './ids.js';
 import { KeyRing, lockedMessage } from './key-ring.js';
+import { PairingService } from './pairing-service.js';
 import { PolicyService } from './policy-service.js';
 import type { CallContext, Principal } from './principal.js';
 import { SecretService } from './secret-service.js';
+import { SecretUseService } from './secret-use-service.js';
 import { ShareService } from './share-service.js';
 import { TalonError } from './talon-error.js';
 import { ValueBarrier, hsmToTalonError } from './value-barrier.js';
@@ -34,6 +36,10 @@ export class Engine {
   readonly policies: PolicyService;
   readonly agents: AgentService;
   readonly auth: AuthService;
+  /** Using secrets without seeing them: talon run, http_request, request_secret (secret-use-service.ts). */
+  readonly use: SecretUseService;
+  /** Credential-free MCP configurations (pairing-service.ts). */
+  readonly pairings: PairingService;
   /** The approval queue (approval-service.ts). */
   readonly approvals: ApprovalService;
   readonly shares: ShareService;
@@ -67,6 +73,8 @@ export class Engine {
     this.policies = new PolicyService(this.context);
     this.agents = new AgentService(this.context);
     this.auth = new AuthService(this.context);
+    this.use = new SecretUseService(this.context, this.secrets, resolved.outbound);
+    this.pairings = new PairingService(this.context);
   }
 
   get isUnlocked(): boolean {

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
+import { allowedHostsSchema, hostPatterns, matchingHostPattern } from './outbound-request-hosts.js';
 
 /**
  * Conditions narrow when a policy applies: where the request comes from (`ip_allowlist`) and
@@ -79,8 +80,10 @@ export const policyConditionsSchema = z.strictObject(
       .min(1, { error: 'must list at least one address or range, or be left out to allow any address' })
       .optional(),
     time_window: timeWindowSchema.optional(),
+    /** Talon's: the policy grants only requests Talon sends (http_request) to these hosts. */
+    allowed_hosts: allowedHostsSchema.optional(),
   },
-  { error: conditionObjectError('ip_allowlist and time_window') },
+  { error: conditionObjectError('ip_allowlist, time_window and allowed_hosts') },
 );
 
 export type PolicyConditions = z.output<typeof policyConditionsSchema>;
@@ -90,6 +93,8 @@ export interface RequestContext {
   /** The request's source address; absent when the transport cannot tell (then IP rules fail closed). */
   ip?: string;
   now: Date;
+  /** Where Talon is about to send the secret (http_request); absent for every other use. */
+  destination?: { hostname: string; protocol: 'https:' | 'http:' };
 }
 
 /**
@@ -111,6 +116,10 @@ export function evaluateConditions(
     }
     if (conditions.time_window) {
       const outcome = checkTimeWindow(conditions.time_window, context.now);
+      if (!outcome.ok) return outcome;
+    }
+    if (conditions.allowed_hosts) {
+      const outcome = checkAllowedHosts(conditions.allowed_hosts, context.destination);
       if (!outcome.ok) return outcome;
     }
     return { ok: true };
@@ -149,6 +158,27 @@ function checkIpAllowlist(allowlist: readonly string[], ip: string | undefined):
   return inside
     ? { ok: true }
     : { ok: false, reason: `request from ${address} is outside the policy's IP allowlist` };
+}
+
+/** No destination (a read, `talon run`) is undetermined: such a policy grants only http_request. */
+function checkAllowedHosts(
+  allowedHosts: readonly string[],
+  destination: RequestContext['destination'],
+): ConditionsOutcome {
+  if (destination === undefined) {
+    return {
+      ok: false,
+      reason:
+        'the policy has allowed_hosts, so it grants only requests Talon sends (http_request) to those hosts',
+      undetermined: true,
+    };
+  }
+  return matchingHostPattern(hostPatterns(allowedHosts), destination.hostname, destination.protocol)
+    ? { ok: true }
+    : {
+        ok: false,
+        reason: `${destination.protocol}//${destination.hostname} is not among the policy's allowed_hosts`,
+      };
 }
 
 const blockLists = new WeakMap<readonly string[], BlockList>();

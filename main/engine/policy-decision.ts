@@ -9,9 +9,25 @@ import { normalizeSecretPath } from './secret-path.js';
  * vault ownership, token scopes, the crypto-proxy rule on private keys.
  */
 
-/** `use` lets an agent inject a secret into a command without ever reading it. */
+/**
+ * `use` lets an agent have a secret injected into a command or a request without ever reading
+ * it. `read` implies `use`: an allow of `read` grants `use` too, and a deny of `use` denies
+ * `read` too (who may not use a value may not read it); a deny of `read` leaves `use` alone, so
+ * "allow read, deny read at a higher priority" makes a path use-only.
+ */
 export const permissions = ['read', 'write', 'delete', 'use'] as const;
 export type Permission = (typeof permissions)[number];
+
+/** Whether a rule speaks to a request for `permission` (see `permissions`). */
+export function ruleCovers(
+  rule: Pick<PolicyRule, 'permissions' | 'effect'>,
+  permission: Permission,
+): boolean {
+  if (rule.permissions.includes(permission)) return true;
+  if (permission === 'use' && rule.effect === 'allow') return rule.permissions.includes('read');
+  if (permission === 'read' && rule.effect === 'deny') return rule.permissions.includes('use');
+  return false;
+}
 
 export type PrincipalType = 'user' | 'agent';
 export type PolicyEffect = 'allow' | 'deny';
@@ -65,7 +81,7 @@ export function decide(request: DecisionRequest): Decision {
       !sameId(rule.vaultId, vaultId) ||
       rule.principalType !== principal.type ||
       !sameId(rule.principalId, principal.id) ||
-      !rule.permissions.includes(permission)
+      !ruleCovers(rule, permission)
     ) {
       continue;
     }

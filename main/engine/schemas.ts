@@ -311,3 +311,100 @@ export function parseRequest<S extends z.ZodType>(schema: S, input: unknown, wha
     .join('; ');
   throw new TalonError('invalid_input', `Invalid ${what}: ${listed}.`, { details: { issues } });
 }
+
+// ---- using without seeing (secret use, http_request, secret requests, MCP pairing) ----------
+
+const secretPathField = z
+  .string({ error: expecting('a secret path such as "api-keys/stripe"') })
+  .min(1, { error: 'must be a secret path such as "api-keys/stripe"' });
+
+/** `talon run`'s question: the values of these paths and of everything under these prefixes. */
+export const secretsForUseRequestSchema = z
+  .object(
+    {
+      paths: z
+        .array(secretPathField, { error: expecting('a list of secret paths') })
+        .max(1000)
+        .default([]),
+      prefixes: z
+        .array(z.string({ error: expecting('a path prefix such as "config/" ("" for all)') }), {
+          error: expecting('a list of path prefixes'),
+        })
+        .max(100)
+        .default([]),
+    },
+    { error: 'must be a JSON object' },
+  )
+  .refine((body) => body.paths.length > 0 || body.prefixes.length > 0, {
+    error: 'names nothing to use: give paths, prefixes, or the prefix "" for the whole vault',
+  });
+export type SecretsForUseRequest = z.output<typeof secretsForUseRequestSchema>;
+
+export const httpRequestMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/** http_request: `{{secret:path}}` placeholders in url, header values and body. */
+export const httpRequestSchema = z.object(
+  {
+    method: z
+      .string({ error: expecting(`one of ${httpRequestMethods.join(', ')}`) })
+      .transform((method) => method.toUpperCase())
+      .pipe(z.enum(httpRequestMethods, { error: expecting(`one of ${httpRequestMethods.join(', ')}`) })),
+    url: z
+      .string({ error: expecting('an https:// URL') })
+      .min(1)
+      .max(8192),
+    headers: z
+      .record(
+        z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/u, { error: 'must be a valid header name' }),
+        z.string({ error: 'each header value must be a string' }),
+        { error: expecting('an object of header names to string values') },
+      )
+      .optional(),
+    body: z.string({ error: expecting('a string (serialise JSON yourself)') }).optional(),
+    vault_id: uuid.optional(),
+  },
+  { error: 'must be a JSON object' },
+);
+export type HttpRequestBody = z.output<typeof httpRequestSchema>;
+
+/** request_secret: an agent asks the human to store a credential at a path. */
+export const secretRequestSchema = z.object(
+  {
+    path: secretPathField,
+    description: z
+      .string({ error: expecting('a short text saying what the credential is and why it is needed') })
+      .trim()
+      .min(1)
+      .max(2000),
+    type: secretTypeInputSchema.optional(),
+  },
+  { error: 'must be a JSON object' },
+);
+export type SecretRequestBody = z.output<typeof secretRequestSchema>;
+
+/** The human's answer to a secret request: the value, stored as a new version at the requested path. */
+export const fulfilSecretRequestSchema = z.object(
+  {
+    value: z.string({ error: expecting('a non-empty string') }).min(1),
+    metadata: metadata.nullish(),
+  },
+  { error: 'must be a JSON object' },
+);
+
+/** `talon-mcp --agent <name>` asking to be paired. */
+export const pairingRequestSchema = z.object(
+  {
+    agent_name: displayName,
+    client_name: z
+      .string({ error: expecting('the name of the MCP client, 1 to 200 characters') })
+      .trim()
+      .min(1)
+      .max(200),
+    /** A random secret the client keeps, to claim the key once the human approved. */
+    claim_secret: z
+      .string({ error: expecting('a random string of 32 to 256 characters') })
+      .min(32)
+      .max(256),
+  },
+  { error: 'must be a JSON object' },
+);

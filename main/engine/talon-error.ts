@@ -17,6 +17,10 @@ export const talonErrorStatus = {
   locked: 423,
   rate_limited: 429,
   internal: 500,
+  /** A request Talon sent for an agent (http_request) failed on the way or upstream. */
+  bad_gateway: 502,
+  /** A request Talon sent for an agent (http_request) ran out of time. */
+  gateway_timeout: 504,
   hsm_unavailable: 503,
 } as const;
 
