@@ -19,6 +19,7 @@ import {
   acquireModule,
   defaultSoftHsmModule,
   findTokenSlot,
+  reinitialiseModule,
   releaseModule,
   tokenLabelText,
 } from './pkcs11-module.js';
@@ -144,6 +145,7 @@ export class KeyStore {
   private calls: TokenCalls;
   private probed: WrapMechanism[] = [];
   private closed = false;
+  private lastRestoreFailure = 0;
 
   private constructor(
     readonly options: Required<Pick<KeyStoreOptions, 'modulePath' | 'tokenLabel' | 'sessions'>> &
@@ -188,13 +190,19 @@ export class KeyStore {
   async login(pin: string): Promise<void> {
     if (pin.length === 0)
       throw new HsmError('wrong_pin', 'The token PIN is empty. Enter the PIN you chose at set-up.');
-    await this.pool.use((session) => {
-      try {
-        this.pkcs11.C_Login(session, pkcs11js.CKU_USER, pin);
-      } catch (error) {
-        if (ckrCode(error) === pkcs11js.CKR_USER_ALREADY_LOGGED_IN) return;
-        throw this.loginError(error);
-      }
+    const logIn = () =>
+      this.pool.use((session) => {
+        try {
+          this.pkcs11.C_Login(session, pkcs11js.CKU_USER, pin);
+        } catch (error) {
+          if (ckrCode(error) === pkcs11js.CKR_USER_ALREADY_LOGGED_IN) return;
+          throw this.loginError(error);
+        }
+      });
+    await logIn().catch((error: unknown) => {
+      if (this.tokenAnswers()) throw error;
+      this.restoreToken(error);
+      return logIn();
     });
     this.pin = pin;
     await this.ensureKeys();
@@ -643,10 +651,16 @@ export class KeyStore {
   private async run<T>(doing: string, fn: (session: Session) => Promise<T> | T): Promise<T> {
     let lookedUpAgain = false;
     let reconnected = false;
+    let restored = false;
     for (;;) {
       try {
         return await this.pool.use(fn);
       } catch (error) {
+        if (!restored && this.pin && !this.tokenAnswers()) {
+          restored = true;
+          this.restoreToken(error);
+          continue;
+        }
         const code = ckrCode(error);
         if (!lookedUpAgain && code !== undefined && staleHandleCodes.has(code)) {
           lookedUpAgain = true;
@@ -663,6 +677,56 @@ export class KeyStore {
         }
         throw toHsmError(error, doing);
       }
+    }
+  }
+
+  /** Whether the module still lists the token; asked only after a call failed. */
+  private tokenAnswers(): boolean {
+    try {
+      return findTokenSlot(this.pkcs11, this.options.tokenLabel) !== undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * The token stopped answering (unplugged, or the embedded token's folder vanished, after which
+   * SoftHSM2 answers nothing until it is initialised again): initialise the module again, reopen
+   * the sessions and log in with the PIN held since login. Tried at most once a second, so a
+   * missing token costs each request one quick 503 rather than a module restart.
+   */
+  private restoreToken(cause: unknown): void {
+    const gone = () =>
+      new HsmError(
+        'hsm_unavailable',
+        `The token '${this.options.tokenLabel}' does not answer: it was disconnected, or the embedded token's folder was moved or made unreadable. Put it back; Talon reconnects on the next request.`,
+        { cause },
+      );
+    if (Date.now() - this.lastRestoreFailure < restoreIntervalMs) throw gone();
+    try {
+      reinitialiseModule(this.options.modulePath);
+      const slot = findTokenSlot(this.pkcs11, this.options.tokenLabel);
+      if (!slot) throw gone();
+      this.handles.clear();
+      this.pool.reopen(slot);
+      if (this.pin) {
+        const session = this.pkcs11.C_OpenSession(
+          slot,
+          pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION,
+        );
+        try {
+          this.pkcs11.C_Login(session, pkcs11js.CKU_USER, this.pin);
+        } catch (error) {
+          if (ckrCode(error) !== pkcs11js.CKR_USER_ALREADY_LOGGED_IN) throw this.loginError(error);
+        } finally {
+          this.pkcs11.C_CloseSession(session);
+        }
+      }
+    } catch (error) {
+      this.lastRestoreFailure = Date.now();
+      if (error instanceof HsmError && error.kind !== 'hsm_unavailable' && error.kind !== 'token_error')
+        throw error;
+      throw gone();
     }
   }
 
@@ -754,6 +818,9 @@ export class KeyStore {
 }
 
 export type CallMode = 'blocking' | 'async';
+
+/** How often a key store tries to get back a token that stopped answering. */
+const restoreIntervalMs = 1000;
 
 /** A token call that blocks the event loop for longer than this runs on the thread pool instead. */
 const blockingCallThresholdMs = 1;

@@ -53,6 +53,30 @@ export function acquireModule(modulePath: string): pkcs11js.PKCS11 {
   return pkcs11;
 }
 
+/**
+ * Finalise and initialise a loaded module again, dropping every session on it. SoftHSM2 stops
+ * answering for good once its token folder vanishes (it marks its object store invalid until
+ * the next C_Initialize), so this is how a key store gets its token back.
+ */
+export function reinitialiseModule(modulePath: string): void {
+  const entry = loaded.get(modulePath);
+  if (!entry) throw new HsmError('hsm_unavailable', `The PKCS#11 module ${modulePath} is not loaded.`);
+  try {
+    entry.pkcs11.C_Finalize();
+  } catch {
+    // not initialised (an earlier attempt failed): initialise below
+  }
+  try {
+    entry.pkcs11.C_Initialize({ flags: pkcs11js.CKF_OS_LOCKING_OK });
+  } catch (error) {
+    if (!(
+      error instanceof pkcs11js.Pkcs11Error && error.code === pkcs11js.CKR_CRYPTOKI_ALREADY_INITIALIZED
+    )) {
+      throw toHsmError(error, `initialising ${modulePath} again`);
+    }
+  }
+}
+
 export function releaseModule(modulePath: string): void {
   const entry = loaded.get(modulePath);
   if (!entry) return;
