@@ -785,6 +785,8 @@ export class ApprovalService {
       createdAt: call.now.toISOString(),
       expiresAt: grant.minutes ? new Date(call.now.getTime() + grant.minutes * 60_000).toISOString() : null,
     });
+    // The window takes the place of the approval's single use.
+    this.context.store.approvals.markUsed(row.id, call.now.toISOString());
     return id;
   }
 
