@@ -138,7 +138,6 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   };
   registerHealthRoutes(app, options.engine, options.version ?? 'dev');
   registerTokenRoutes(app, context);
-  registerShareAccessRoute(app, context);
   registerPairingRequestRoutes(app, context);
   registerShareAccessRoute(app, context);
   await app.register(async (authenticated) => {
@@ -149,9 +148,6 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     registerPolicyRoutes(authenticated, context);
     registerAgentRoutes(authenticated, context);
     registerAuditRoutes(authenticated, context);
-    registerShareRoutes(authenticated, context);
-    registerApprovalRoutes(authenticated, context);
-    registerEventRoutes(authenticated, context);
     registerUseRoutes(authenticated, context);
     registerPairingRoutes(authenticated, context);
     registerShareRoutes(authenticated, context);

@@ -13,7 +13,6 @@ import { PairingService } from './pairing-service.js';
 import { PolicyService } from './policy-service.js';
 import type { CallContext, Principal } from './principal.js';
 import { SecretService } from './secret-service.js';
-import { ShareService } from './share-service.js';
 import { SecretUseService } from './secret-use-service.js';
 import { ShareService } from './share-service.js';
 import { TalonError } from './talon-error.js';
