@@ -28,7 +28,9 @@ export function storeDigest(databaseFile: string): StoreDigest {
     const hash = createHash('sha256');
     const rows: Record<string, number> = {};
     const tables = db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+      )
       .pluck()
       .all() as string[];
     for (const table of tables) {

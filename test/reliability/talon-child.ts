@@ -1,7 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Finished, type ServingProcess, cleanEnvironment, cliPin, startServe } from '../cli/talon-process.js';
+import {
+  type Finished,
+  type ServingProcess,
+  cleanEnvironment,
+  cliPin,
+  startServe,
+} from '../cli/talon-process.js';
 
 /**
  * `talon serve` as a real child process on its own data folder (and so its own SoftHSM2 token),
@@ -108,7 +114,8 @@ export async function startChildTalon(
       return { status: response.status, body: parsed, text };
     },
     async cleanup() {
-      if (serving && serving.child.exitCode === null && serving.child.signalCode === null) await end('SIGKILL');
+      if (serving && serving.child.exitCode === null && serving.child.signalCode === null)
+        await end('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

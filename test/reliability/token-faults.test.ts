@@ -76,68 +76,64 @@ async function waitForRecovery(): Promise<number> {
 }
 
 describe('token faults', () => {
-  it(
-    'answers 503 hsm_unavailable while the token is gone, changes nothing, and recovers',
-    async () => {
-      const softhsm = join(talon.dataDir, 'softhsm2');
-      const rounds = 4;
-      let unavailableAnswers = 0;
-      let otherAnswers = 0;
-      const recoveries: number[] = [];
-      for (let round = 0; round < rounds; round += 1) {
-        const before = storeDigest(talon.databaseFile);
-        const withoutConfig = round % 2 === 1;
-        renameSync(talon.tokenFolder, `${talon.tokenFolder}.away`);
-        if (withoutConfig) renameSync(join(softhsm, 'softhsm2.conf'), join(softhsm, 'softhsm2.conf.away'));
+  it('answers 503 hsm_unavailable while the token is gone, changes nothing, and recovers', async () => {
+    const softhsm = join(talon.dataDir, 'softhsm2');
+    const rounds = 4;
+    let unavailableAnswers = 0;
+    let otherAnswers = 0;
+    const recoveries: number[] = [];
+    for (let round = 0; round < rounds; round += 1) {
+      const before = storeDigest(talon.databaseFile);
+      const withoutConfig = round % 2 === 1;
+      renameSync(talon.tokenFolder, `${talon.tokenFolder}.away`);
+      if (withoutConfig) renameSync(join(softhsm, 'softhsm2.conf'), join(softhsm, 'softhsm2.conf.away'));
 
-        const attempts: [string, Promise<ChildAnswer>][] = [];
-        for (let i = 0; i < 10; i += 1) {
-          attempts.push(
-            ['strict read', talon.request('GET', secretUrl('strict'))],
-            ['strict write', talon.request('PUT', secretUrl('strict'), { json: { value: `lost-${i}` } })],
-            [
-              'vault create',
-              talon.request('POST', '/v1/vaults', { json: { name: `never-${round}-${i}`, strict_mode: true } }),
-            ],
-          );
-          if (round === 0) attempts.push(['cold session read', talon.request('GET', secretUrl('cold'))]);
-        }
-        for (const [what, answer] of attempts) {
-          expectUnavailable(await answer, what);
-          unavailableAnswers += 1;
-        }
-        expectUnavailable(await talon.request('GET', '/v1/health/hsm', { credential: null }), 'health/hsm');
-        // A session-mode vault already unlocked keeps its key in memory: its reads go on.
-        const warm = await talon.request('GET', secretUrl('warm'));
-        expect(warm.status).toBe(200);
-        expect(warm.body.value).toBe(values.warm);
-        otherAnswers += 1;
-        const health = await talon.request('GET', '/v1/health', { credential: null });
-        expect(health.body).toMatchObject({ status: 'ok', locked: false });
-        expect(storeDigest(talon.databaseFile)).toEqual(before);
-
-        renameSync(`${talon.tokenFolder}.away`, talon.tokenFolder);
-        if (withoutConfig) renameSync(join(softhsm, 'softhsm2.conf.away'), join(softhsm, 'softhsm2.conf'));
-        recoveries.push(await waitForRecovery());
-        expect((await talon.request('GET', secretUrl('cold'))).body.value).toBe(values.cold);
-        expect((await talon.request('GET', '/v1/health/hsm', { credential: null })).status).toBe(200);
+      const attempts: [string, Promise<ChildAnswer>][] = [];
+      for (let i = 0; i < 10; i += 1) {
+        attempts.push(
+          ['strict read', talon.request('GET', secretUrl('strict'))],
+          ['strict write', talon.request('PUT', secretUrl('strict'), { json: { value: `lost-${i}` } })],
+          [
+            'vault create',
+            talon.request('POST', '/v1/vaults', { json: { name: `never-${round}-${i}`, strict_mode: true } }),
+          ],
+        );
+        if (round === 0) attempts.push(['cold session read', talon.request('GET', secretUrl('cold'))]);
       }
-      const write = await talon.request('PUT', secretUrl('strict'), { json: { value: 'after-recovery' } });
-      expect(write.status).toBe(201);
-      expect((await talon.request('GET', '/v1/audit/verify')).body).toMatchObject({ valid: true });
-      expect(talon.output()).not.toMatch(/segmentation|core dumped|unexpected error/iu);
-      report('token-faults', {
-        rounds,
-        rounds_without_softhsm2_conf: rounds / 2,
-        fault: 'token folder moved away (root ignores chmod 000)',
-        answers_503_hsm_unavailable: unavailableAnswers,
-        warm_session_reads_served: otherAnswers,
-        recovery_ms: recoveries,
-        process_restarts: 0,
-      });
-    },
-    120_000,
-  );
+      for (const [what, answer] of attempts) {
+        expectUnavailable(await answer, what);
+        unavailableAnswers += 1;
+      }
+      expectUnavailable(await talon.request('GET', '/v1/health/hsm', { credential: null }), 'health/hsm');
+      // A session-mode vault already unlocked keeps its key in memory: its reads go on.
+      const warm = await talon.request('GET', secretUrl('warm'));
+      expect(warm.status).toBe(200);
+      expect(warm.body.value).toBe(values.warm);
+      otherAnswers += 1;
+      const health = await talon.request('GET', '/v1/health', { credential: null });
+      expect(health.body).toMatchObject({ status: 'ok', locked: false });
+      expect(storeDigest(talon.databaseFile)).toEqual(before);
+
+      renameSync(`${talon.tokenFolder}.away`, talon.tokenFolder);
+      if (withoutConfig) renameSync(join(softhsm, 'softhsm2.conf.away'), join(softhsm, 'softhsm2.conf'));
+      recoveries.push(await waitForRecovery());
+      expect((await talon.request('GET', secretUrl('cold'))).body.value).toBe(values.cold);
+      expect((await talon.request('GET', '/v1/health/hsm', { credential: null })).status).toBe(200);
+    }
+    const write = await talon.request('PUT', secretUrl('strict'), { json: { value: 'after-recovery' } });
+    expect(write.status).toBe(201);
+    expect((await talon.request('GET', '/v1/audit/verify')).body).toMatchObject({ valid: true });
+    expect(talon.output()).not.toMatch(/segmentation|core dumped|unexpected error/iu);
+    report('token-faults', {
+      rounds,
+      rounds_without_softhsm2_conf: rounds / 2,
+      fault: 'token folder moved away (root ignores chmod 000)',
+      answers_503_hsm_unavailable: unavailableAnswers,
+      warm_session_reads_served: otherAnswers,
+      recovery_ms: recoveries,
+      process_restarts: 0,
+    });
+  }, 120_000);
 
   it('refuses to start on a module that cannot be loaded, saying which, and changes nothing', async () => {
     await talon.stop();
@@ -169,7 +165,10 @@ describe('wrong PIN', () => {
       await te.engine.lock(te.call());
       const tries = 12;
       for (let i = 0; i < tries; i += 1) {
-        const error = await expectTalonError(te.engine.unlock(`wrong-pin-${i}`, te.call()), 'unauthenticated');
+        const error = await expectTalonError(
+          te.engine.unlock(`wrong-pin-${i}`, te.call()),
+          'unauthenticated',
+        );
         expect(error.message).toMatch(/PIN is wrong/u);
         expect(error.message).not.toContain(`wrong-pin-${i}`);
         expect(te.engine.isUnlocked).toBe(false);
@@ -184,7 +183,9 @@ describe('wrong PIN', () => {
       expect(locked).toBeInstanceOf(TalonError);
       expect((locked as TalonError).code).toBe('forbidden');
       expect((locked as TalonError).status).toBe(403);
-      expect((locked as TalonError).message).toMatch(/locked after too many wrong tries.*security officer PIN/u);
+      expect((locked as TalonError).message).toMatch(
+        /locked after too many wrong tries.*security officer PIN/u,
+      );
       report('token-faults-pin', {
         wrong_pins_tried: tries,
         answer: '401 unauthenticated',
