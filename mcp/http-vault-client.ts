@@ -1,5 +1,5 @@
 import { type AgentCredentials, AgentTokenSource } from './agent-token-source.js';
-import { type Fetch, type RestCall, callRest, encodeSecretPath } from './rest-call.js';
+import { type Fetch, type RestCall, callRest, encodeSecretPath, keepAliveFetch } from './rest-call.js';
 import {
   type AccessGrant,
   type ApprovalStatusSummary,
@@ -48,7 +48,7 @@ export class HttpVaultClient implements VaultClient {
 
   constructor(private readonly options: HttpVaultClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/u, '');
-    this.fetchImpl = options.fetch ?? fetch;
+    this.fetchImpl = options.fetch ?? keepAliveFetch;
     this.tokens = new AgentTokenSource({
       baseUrl: this.baseUrl,
       credentials: options.credentials,

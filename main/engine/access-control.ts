@@ -99,8 +99,24 @@ export class AccessControl {
   }
 
   rulesFor(principal: Principal, vaultId: string): PolicyRule[] {
-    return this.store.policies.listForPrincipal(vaultId, principal.type, principal.id).map(policyRule);
+    return this.store.policies.listForPrincipal(vaultId, principal.type, principal.id).map(cachedPolicyRule);
   }
+}
+
+/**
+ * Rules parsed from rows the store hands out again unchanged (its row cache gives the same frozen
+ * object until the policy changes), so a request does not parse its policies' JSON each time.
+ */
+const parsedRules = new WeakMap<PolicyRow, PolicyRule>();
+
+function cachedPolicyRule(row: PolicyRow): PolicyRule {
+  if (!Object.isFrozen(row)) return policyRule(row);
+  let rule = parsedRules.get(row);
+  if (!rule) {
+    rule = policyRule(row);
+    parsedRules.set(row, rule);
+  }
+  return rule;
 }
 
 export function policyRule(row: PolicyRow): PolicyRule {

@@ -41,10 +41,18 @@ function headSeal(key: Buffer, seq: number, mac: Buffer): Buffer {
   return createHmac('sha256', key).update(`talon/audit-head/v1|${seq}|`).update(mac).digest();
 }
 
+/**
+ * The bookkeeping of a deferred read, run in the transaction that writes its entry: a function
+ * (whose result joins the entry's details), or `countAccessOf`, the secret whose access counter
+ * the read adds one to. Reads of one secret in a batch are counted in one update, and each entry
+ * still records its own `access_count`, as if counted one by one in order.
+ */
+export type DeferredBookkeeping = (() => Record<string, unknown> | void) | { countAccessOf: string };
+
 interface DeferredEntry {
   entry: AuditEntry;
   at: string;
-  apply?: () => Record<string, unknown> | void;
+  bookkeeping?: DeferredBookkeeping;
 }
 
 export class AuditLog {
@@ -73,9 +81,9 @@ export class AuditLog {
    * `verify` and `query` write pending entries first, and lock flushes them. A crash of Talon
    * can lose the entries of the last `deferredFlushMs` of reads, never those of a change.
    */
-  defer(entry: AuditEntry, apply?: () => Record<string, unknown> | void): void {
+  defer(entry: AuditEntry, bookkeeping?: DeferredBookkeeping): void {
     this.keyRing.subkey('audit'); // refuse while locked, as append does
-    this.pending.push({ entry, at: this.now().toISOString(), ...(apply ? { apply } : {}) });
+    this.pending.push({ entry, at: this.now().toISOString(), ...(bookkeeping ? { bookkeeping } : {}) });
     if (this.pending.length >= maxDeferred) this.flush();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -108,16 +116,46 @@ export class AuditLog {
     const batch = this.pending;
     this.pending = [];
     try {
+      const nextCount = this.countAccesses(batch);
       let prevMac = this.head();
+      const rows: NewAuditEvent[] = [];
       for (const item of batch) {
-        const extra = item.apply?.();
+        let extra: Record<string, unknown> | void = undefined;
+        if (typeof item.bookkeeping === 'function') extra = item.bookkeeping();
+        else if (item.bookkeeping) {
+          const count = nextCount.get(item.bookkeeping.countAccessOf);
+          if (count !== undefined) nextCount.set(item.bookkeeping.countAccessOf, count + 1);
+          extra = { access_count: count };
+        }
         const entry = extra ? { ...item.entry, details: { ...item.entry.details, ...extra } } : item.entry;
-        prevMac = this.insert(key, entry, item.at, prevMac).mac;
+        const row = this.row(key, entry, item.at, prevMac);
+        rows.push(row);
+        prevMac = row.mac;
       }
+      this.store.audit.appendMany(rows);
     } catch (error) {
       this.pending = batch.concat(this.pending);
       throw error;
     }
+  }
+
+  /**
+   * Adds each secret's reads in the batch to its counter, one update per secret; returns, per
+   * secret, the count its first read in the batch made (the next ones follow in order).
+   */
+  private countAccesses(batch: DeferredEntry[]): Map<string, number> {
+    const reads = new Map<string, number>();
+    for (const { bookkeeping } of batch) {
+      if (bookkeeping && typeof bookkeeping !== 'function') {
+        reads.set(bookkeeping.countAccessOf, (reads.get(bookkeeping.countAccessOf) ?? 0) + 1);
+      }
+    }
+    const first = new Map<string, number>();
+    for (const [secretId, count] of reads) {
+      const total = this.store.secrets.addAccessCount(secretId, count);
+      if (total !== undefined) first.set(secretId, total - count + 1);
+    }
+    return first;
   }
 
   /** The MAC of the newest entry, which the next one links to. Read inside the writing transaction. */
@@ -126,6 +164,13 @@ export class AuditLog {
   }
 
   private insert(key: Buffer, entry: AuditEntry, createdAt: string, prevMac: Buffer): AuditEventRow {
+    const row = this.row(key, entry, createdAt, prevMac);
+    const seq = this.store.audit.append(row);
+    return { ...row, seq };
+  }
+
+  /** The stored form of an entry, chained to `prevMac`. */
+  private row(key: Buffer, entry: AuditEntry, createdAt: string, prevMac: Buffer): NewAuditEvent {
     const row: NewAuditEvent = {
       id: newId(),
       action: entry.action,
@@ -143,8 +188,7 @@ export class AuditLog {
       mac: Buffer.alloc(0),
     };
     row.mac = chainMac(key, row);
-    const seq = this.store.audit.append(row);
-    return { ...row, seq };
+    return row;
   }
 
   /**

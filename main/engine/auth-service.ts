@@ -7,6 +7,7 @@ import {
   hashApiKey,
   looksLikeApiKey,
   signToken,
+  type VerifiedToken,
   verifyToken,
 } from './credentials.js';
 import { agentPrincipal } from './agent-service.js';
@@ -56,6 +57,9 @@ export interface PersonalKeyInfo {
   revoked_at: string | null;
 }
 
+/** Verified JWTs remembered at most (one per live client session; the oldest goes first). */
+const maxVerifiedTokens = 10_000;
+
 const unauthenticated = (why: string) => new TalonError('unauthenticated', why);
 
 /** Whose key it is, for the audit log: a personal key is its user's, not an agent's. */
@@ -67,6 +71,10 @@ const keyOwner = (key: ApiKeyRow) => ({ type: key.principalType, id: key.princip
  * agent or revoking a policy takes effect on the next request, token or not.
  */
 export class AuthService {
+  /** JWTs verified under the current JWT subkey (a new unlock brings a new key and forgets them). */
+  private readonly verifiedTokens = new Map<string, VerifiedToken>();
+  private verifiedUnder: Buffer | null = null;
+
   constructor(private readonly context: EngineContext) {}
 
   async authenticate(credential: string, call: CallContext): Promise<Principal> {
@@ -77,11 +85,35 @@ export class AuthService {
         ? agentPrincipal(this.requireActiveAgent(key.principalId, call))
         : this.userPrincipal(this.requireActiveUser(key.principalId));
     }
-    const token = await verifyToken(this.context.keyRing, credential, call.now);
+    const token = await this.verifiedToken(credential, call);
     if (token.principalType === 'agent') {
       return agentPrincipal(this.requireActiveAgent(token.principalId, call), token.scopes);
     }
     return this.userPrincipal(this.requireActiveUser(token.principalId));
+  }
+
+  /**
+   * A JWT's claims, its signature checked once per unlock: a client sends the same token until it
+   * expires, and the check (WebCrypto through jose) costs more than the rest of a read. Expiry is
+   * checked on every use, and the caller re-reads the principal, so deactivating an agent or
+   * revoking a policy still takes effect on the next request. Past `exp`, jose decides again
+   * (with its clock skew).
+   */
+  private async verifiedToken(credential: string, call: CallContext): Promise<VerifiedToken> {
+    const key = this.context.keyRing.subkey('jwt');
+    if (this.verifiedUnder !== key) {
+      this.verifiedTokens.clear();
+      this.verifiedUnder = key;
+    }
+    const known = this.verifiedTokens.get(credential);
+    if (known && call.now.getTime() < known.expiresAt * 1000) return known;
+    const token = await verifyToken(this.context.keyRing, credential, call.now);
+    if (this.verifiedTokens.size >= maxVerifiedTokens) {
+      const oldest = this.verifiedTokens.keys().next();
+      if (!oldest.done) this.verifiedTokens.delete(oldest.value);
+    }
+    if (this.verifiedUnder === this.context.keyRing.subkey('jwt')) this.verifiedTokens.set(credential, token);
+    return token;
   }
 
   /**

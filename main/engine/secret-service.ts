@@ -140,9 +140,7 @@ export class SecretService {
       let counted = live;
       if (live.maxAccessCount === 0) {
         // Unlimited reads: the counter and the entry are written with the next batch.
-        this.context.audit.defer(readEntry, () => ({
-          access_count: this.context.store.secrets.incrementAccessCount(live.id),
-        }));
+        this.context.audit.defer(readEntry, { countAccessOf: live.id });
       } else {
         // A limited secret counts in the same transaction that checks the limit, across processes.
         counted = this.context.store.transaction(

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import type { RowCache } from './row-cache.js';
 import type { AgentRepository, AgentRow } from './store.js';
 
 type StoredAgent = Omit<AgentRow, 'cryptoProxyEnabled' | 'isActive'> & {
@@ -19,7 +20,7 @@ function toStoredFlags(agent: Pick<AgentRow, 'cryptoProxyEnabled' | 'isActive'>)
   return { cryptoProxyEnabled: Number(agent.cryptoProxyEnabled), isActive: Number(agent.isActive) };
 }
 
-export function createAgentRepository(db: Database): AgentRepository {
+export function createAgentRepository(db: Database, cache: RowCache): AgentRepository {
   const insert = db.prepare<StoredAgent>(
     `INSERT INTO agents (id, name, description, scopes_json, vault_ids_json, crypto_proxy_enabled,
        token_ttl_seconds, expires_at, is_active, created_by, created_at, updated_at, last_active_at,
@@ -39,16 +40,22 @@ export function createAgentRepository(db: Database): AgentRepository {
   );
   const touchLastActive = db.prepare<[string, string]>(`UPDATE agents SET last_active_at = ? WHERE id = ?`);
   const remove = db.prepare<[string]>(`DELETE FROM agents WHERE id = ?`);
+  const byId = cache.rows<AgentRow>(10_000);
+  const changed = (id: string, changes: number) => {
+    byId.delete(id);
+    return changes > 0;
+  };
 
   return {
     insert: (agent) => void insert.run({ ...agent, ...toStoredFlags(agent) }),
-    get: (id) => {
-      const stored = get.get(id);
-      return stored && toAgent(stored);
-    },
+    get: (id) =>
+      byId.get(id, () => {
+        const stored = get.get(id);
+        return stored && toAgent(stored);
+      }),
     list: () => list.all().map(toAgent),
-    update: (agent) => update.run({ ...agent, ...toStoredFlags(agent) }).changes > 0,
-    touchLastActive: (id, at) => touchLastActive.run(at, id).changes > 0,
-    delete: (id) => remove.run(id).changes > 0,
+    update: (agent) => changed(agent.id, update.run({ ...agent, ...toStoredFlags(agent) }).changes),
+    touchLastActive: (id, at) => changed(id, touchLastActive.run(at, id).changes),
+    delete: (id) => changed(id, remove.run(id).changes),
   };
 }

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import type { RowCache } from './row-cache.js';
 import type { PolicyRepository, PolicyRow, PrincipalType } from './store.js';
 
 type StoredPolicy = Omit<PolicyRow, 'requireApproval'> & { requireApproval: number };
@@ -15,7 +16,8 @@ function toPolicy(stored: StoredPolicy): PolicyRow {
   return { ...stored, requireApproval: stored.requireApproval === 1 };
 }
 
-export function createPolicyRepository(db: Database): PolicyRepository {
+/** Returns the repository and `forget`, which drops cached policies (a vault's delete cascades to them). */
+export function createPolicyRepository(db: Database, cache: RowCache): PolicyRepository & { forget(): void } {
   const insert = db.prepare<StoredPolicy>(
     `INSERT INTO policies (id, vault_id, principal_type, principal_id, secret_path_pattern,
        permissions_json, conditions_json, effect, priority, require_approval, expires_at,
@@ -46,22 +48,34 @@ export function createPolicyRepository(db: Database): PolicyRepository {
   const deleteAllForPrincipal = db.prepare<[PrincipalType, string]>(
     `DELETE FROM policies WHERE principal_type = ? AND principal_id = ?`,
   );
+  // A principal's policies in a vault, read by every request it makes; any policy write drops them all.
+  const forPrincipal = cache.rows<readonly PolicyRow[]>(10_000);
+  const written = <T>(result: T): T => {
+    forPrincipal.clear();
+    return result;
+  };
 
   return {
-    insert: (policy) => void insert.run({ ...policy, requireApproval: Number(policy.requireApproval) }),
+    insert: (policy) =>
+      void written(insert.run({ ...policy, requireApproval: Number(policy.requireApproval) })),
     get: (id) => {
       const stored = get.get(id);
       return stored && toPolicy(stored);
     },
     listForVault: (vaultId) => listForVault.all(vaultId).map(toPolicy),
-    listForPrincipal: (vaultId, principalType, principalId) =>
-      listForPrincipal.all(vaultId, principalType, principalId).map(toPolicy),
+    listForPrincipal: (vaultId, principalType, principalId) => {
+      const rows = forPrincipal.get(`${vaultId}\n${principalType}\n${principalId}`, () =>
+        listForPrincipal.all(vaultId, principalType, principalId).map((row) => Object.freeze(toPolicy(row))),
+      );
+      return [...rows!];
+    },
     listForPrincipalAllVaults: (principalType, principalId) =>
       listForPrincipalAllVaults.all(principalType, principalId).map(toPolicy),
     update: (policy) =>
-      update.run({ ...policy, requireApproval: Number(policy.requireApproval) }).changes > 0,
-    delete: (id) => remove.run(id).changes > 0,
+      written(update.run({ ...policy, requireApproval: Number(policy.requireApproval) }).changes > 0),
+    delete: (id) => written(remove.run(id).changes > 0),
     deleteAllForPrincipal: (principalType, principalId) =>
-      deleteAllForPrincipal.run(principalType, principalId).changes,
+      written(deleteAllForPrincipal.run(principalType, principalId).changes),
+    forget: () => forPrincipal.clear(),
   };
 }

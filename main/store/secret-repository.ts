@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import type { RowCache } from './row-cache.js';
 import { secretPathRange, type SecretPathRange } from './secret-path-range.js';
 import { statementsByShape } from './statements-by-shape.js';
 import type {
@@ -46,7 +47,11 @@ function rangeParameters(vaultId: string, range: SecretPathRange): RangeParamete
   return { vaultId, from: range.from, below: range.below };
 }
 
-export function createSecretRepository(db: Database): SecretRepository {
+/** Versions at most this long are cached (a value is at most 256 KiB; most are a few dozen bytes). */
+const maxCachedCiphertext = 16 * 1024;
+
+/** Returns the repository and `forget`, which drops cached rows (a vault's delete cascades to them). */
+export function createSecretRepository(db: Database, cache: RowCache): SecretRepository & { forget(): void } {
   const insertSecret = db.prepare<NewSecret>(
     `INSERT INTO secrets (id, vault_id, path, type, metadata_json, expires_at, max_access_count,
        current_version, created_by_type, created_by, created_at, updated_at)
@@ -98,6 +103,11 @@ export function createSecretRepository(db: Database): SecretRepository {
       `UPDATE secrets SET access_count = access_count + 1 WHERE id = ? RETURNING access_count`,
     )
     .pluck();
+  const addAccessCount = db
+    .prepare<[number, string], number>(
+      `UPDATE secrets SET access_count = access_count + ? WHERE id = ? RETURNING access_count`,
+    )
+    .pluck();
   const updateSecretMeta = db.prepare<SecretMetaChange>(
     `UPDATE secrets SET type = @type, metadata_json = @metadataJson, expires_at = @expiresAt,
        max_access_count = @maxAccessCount, access_count = @accessCount, current_version = @currentVersion,
@@ -112,10 +122,36 @@ export function createSecretRepository(db: Database): SecretRepository {
   );
   const purge = db.prepare<[string]>(`DELETE FROM secrets WHERE id = ?`);
 
+  // Secrets by id, and the id at a vault and path (a hint: the row by id is the truth, so a
+  // purged or replaced secret is read again). Versions by secret and number; a version's
+  // ciphertext and wrapped key never change, only `disabledAt`.
+  const byId = cache.rows<SecretRow>(10_000);
+  const idAtPath = cache.rows<string>(10_000);
+  const versions = cache.rows<SecretVersionRow>(10_000);
+  const pathKey = (vaultId: string, path: string) => `${vaultId}\n${path}`;
+  const versionKey = (secretId: string, version: number) => `${secretId}\n${version}`;
+  const changed = (secretId: string, changes: number) => {
+    byId.delete(secretId);
+    return changes > 0;
+  };
+  const loadByPath = (vaultId: string, path: string) => {
+    const row = getSecretByPath.get(vaultId, path);
+    if (row && cache.usable()) {
+      byId.set(row.id, row);
+      idAtPath.set(pathKey(vaultId, path), row.id);
+    }
+    return row;
+  };
+
   return {
     insertSecret: (secret) => void insertSecret.run(secret),
-    getSecretById: (id) => getSecretById.get(id),
-    getSecretByPath: (vaultId, path) => getSecretByPath.get(vaultId, path),
+    getSecretById: (id) => byId.get(id, () => getSecretById.get(id)),
+    getSecretByPath: (vaultId, path) => {
+      if (!cache.usable()) return getSecretByPath.get(vaultId, path);
+      const id = idAtPath.peek(pathKey(vaultId, path));
+      const row = id === undefined ? undefined : byId.peek(id);
+      return row && row.vaultId === vaultId && row.path === path ? row : loadByPath(vaultId, path);
+    },
     listSecrets: (vaultId, { prefix, after, limit, includeDeleted = false }: SecretListOptions) => {
       if (!Number.isSafeInteger(limit) || limit < 0) {
         throw new RangeError(`A secret listing needs a whole, non-negative limit, not ${limit}.`);
@@ -127,17 +163,46 @@ export function createSecretRepository(db: Database): SecretRepository {
       const range = secretPathRange({ prefix });
       return countSecrets({ range, includeDeleted }).get(rangeParameters(vaultId, range))?.count ?? 0;
     },
-    nextVersion: (secretId, updatedAt) => nextVersion.get(updatedAt, secretId),
-    insertVersion: (version) => void insertVersion.run(version),
-    getVersion: (secretId, version) => getVersion.get(secretId, version),
+    nextVersion: (secretId, updatedAt) => {
+      byId.delete(secretId);
+      return nextVersion.get(updatedAt, secretId);
+    },
+    insertVersion: (version) => {
+      versions.delete(versionKey(version.secretId, version.version));
+      insertVersion.run(version);
+    },
+    getVersion: (secretId, version) =>
+      versions.get(
+        versionKey(secretId, version),
+        () => getVersion.get(secretId, version),
+        (row) => row.ciphertext.length <= maxCachedCiphertext,
+      ),
     listVersions: (secretId) => listVersions.all(secretId),
-    disableVersion: (secretId, version, at) => disableVersion.run(at, secretId, version).changes > 0,
+    disableVersion: (secretId, version, at) => {
+      versions.delete(versionKey(secretId, version));
+      return disableVersion.run(at, secretId, version).changes > 0;
+    },
     setCurrentVersion: (secretId, version, updatedAt) =>
-      setCurrentVersion.run(version, updatedAt, secretId).changes > 0,
-    incrementAccessCount: (secretId) => incrementAccessCount.get(secretId),
-    updateSecretMeta: (change) => updateSecretMeta.run(change).changes > 0,
-    softDelete: (secretId, at) => softDelete.run({ id: secretId, at }).changes > 0,
-    restore: (secretId, at) => restore.run({ id: secretId, at }).changes > 0,
-    purge: (secretId) => purge.run(secretId).changes > 0,
+      changed(secretId, setCurrentVersion.run(version, updatedAt, secretId).changes),
+    incrementAccessCount: (secretId) => {
+      byId.delete(secretId);
+      return incrementAccessCount.get(secretId);
+    },
+    addAccessCount: (secretId, reads) => {
+      byId.delete(secretId);
+      return addAccessCount.get(reads, secretId);
+    },
+    updateSecretMeta: (change) => changed(change.id, updateSecretMeta.run(change).changes),
+    softDelete: (secretId, at) => changed(secretId, softDelete.run({ id: secretId, at }).changes),
+    restore: (secretId, at) => changed(secretId, restore.run({ id: secretId, at }).changes),
+    purge: (secretId) => {
+      versions.clear();
+      return changed(secretId, purge.run(secretId).changes);
+    },
+    forget: () => {
+      byId.clear();
+      idAtPath.clear();
+      versions.clear();
+    },
   };
 }

@@ -8,6 +8,7 @@ import { createAuditRepository } from './audit-repository.js';
 import { createMetaRepository } from './meta-repository.js';
 import { migrate } from './migrations/index.js';
 import { createPolicyRepository } from './policy-repository.js';
+import { RowCache } from './row-cache.js';
 import { createSecretRepository } from './secret-repository.js';
 import type { Store } from './store.js';
 import { createUserRepository } from './user-repository.js';
@@ -45,13 +46,31 @@ export function openSqliteStore(file: string): SqliteStore {
     throw error;
   }
 
+  const cache = new RowCache(db);
+  const secrets = createSecretRepository(db, cache);
+  const policies = createPolicyRepository(db, cache);
+  const vaults = createVaultRepository(db, cache, () => {
+    secrets.forget();
+    policies.forget();
+  });
+  // Prepared once: a read's batched bookkeeping switches durability at every commit.
+  const syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
+  const syncFull = db.prepare('PRAGMA synchronous = FULL');
+  const immediate = <T>(fn: () => T): T => {
+    try {
+      return db.transaction(fn).immediate();
+    } finally {
+      if (!db.inTransaction) cache.recheck();
+    }
+  };
+
   return {
-    vaults: createVaultRepository(db),
-    secrets: createSecretRepository(db),
-    agents: createAgentRepository(db),
-    users: createUserRepository(db),
-    apiKeys: createApiKeyRepository(db),
-    policies: createPolicyRepository(db),
+    vaults,
+    secrets,
+    agents: createAgentRepository(db, cache),
+    users: createUserRepository(db, cache),
+    apiKeys: createApiKeyRepository(db, cache),
+    policies,
     audit: createAuditRepository(db),
     meta: createMetaRepository(db),
     approvals: createApprovalRepository(db),
@@ -60,14 +79,14 @@ export function openSqliteStore(file: string): SqliteStore {
     // BEGIN IMMEDIATE takes the write lock first, so two writers queue (busy_timeout) instead of
     // both reading and then one failing to upgrade its read to a write.
     transaction: (fn, options) => {
-      if (options?.durable !== false || db.inTransaction) return db.transaction(fn).immediate();
+      if (options?.durable !== false || db.inTransaction) return immediate(fn);
       // In WAL mode NORMAL skips the fsync at commit: a crash of Talon loses nothing, a power cut
       // may lose the last such commits, and neither corrupts the file.
-      db.pragma('synchronous = NORMAL');
+      syncNormal.run();
       try {
-        return db.transaction(fn).immediate();
+        return immediate(fn);
       } finally {
-        db.pragma('synchronous = FULL');
+        syncFull.run();
       }
     },
     integrityCheck: () =>

@@ -259,6 +259,8 @@ export interface SecretRepository {
   setCurrentVersion(secretId: string, version: number, updatedAt: string): boolean;
   /** Counts one access and returns the new count; undefined when there is no such secret. */
   incrementAccessCount(secretId: string): number | undefined;
+  /** Counts `reads` accesses at once and returns the new count; undefined when there is no such secret. */
+  addAccessCount(secretId: string, reads: number): number | undefined;
   updateSecretMeta(change: SecretMetaChange): boolean;
   /** False when there is no such secret or it was already deleted. */
   softDelete(secretId: string, at: string): boolean;
@@ -301,6 +303,8 @@ export interface AuditQuery extends AuditFilter {
 export interface AuditRepository {
   /** Appends one entry and returns its `seq`. */
   append(event: NewAuditEvent): number;
+  /** Appends entries in order, in fewer statements than one `append` each. */
+  appendMany(events: readonly NewAuditEvent[]): void;
   /** The newest entry: the head of the chain. */
   last(): AuditEventRow | undefined;
   /** Every entry after `afterSeq` in chain order, `batchSize` at a time, for streaming verification. */

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import type { RowCache } from './row-cache.js';
 import type { UserRepository, UserRow } from './store.js';
 
 type StoredUser = Omit<UserRow, 'isActive'> & { isActive: number };
@@ -10,7 +11,7 @@ function toUser(stored: StoredUser): UserRow {
   return { ...stored, isActive: stored.isActive === 1 };
 }
 
-export function createUserRepository(db: Database): UserRepository {
+export function createUserRepository(db: Database, cache: RowCache): UserRepository {
   const insert = db.prepare<StoredUser>(
     `INSERT INTO users (id, email, display_name, role, password_hash, totp_json, is_active, created_at)
      VALUES (@id, @email, @displayName, @role, @passwordHash, @totpJson, @isActive, @createdAt)`,
@@ -26,20 +27,26 @@ export function createUserRepository(db: Database): UserRepository {
      WHERE id = @id`,
   );
   const remove = db.prepare<[string]>(`DELETE FROM users WHERE id = ?`);
+  const byId = cache.rows<UserRow>(1000);
+  const changed = (id: string, changes: number) => {
+    byId.delete(id);
+    return changes > 0;
+  };
 
   return {
     insert: (user) => void insert.run({ ...user, isActive: Number(user.isActive) }),
-    get: (id) => {
-      const stored = get.get(id);
-      return stored && toUser(stored);
-    },
+    get: (id) =>
+      byId.get(id, () => {
+        const stored = get.get(id);
+        return stored && toUser(stored);
+      }),
     findByEmail: (email) => {
       const stored = findByEmail.get(email);
       return stored && toUser(stored);
     },
     list: () => list.all().map(toUser),
     count: () => count.get() ?? 0,
-    update: (user) => update.run({ ...user, isActive: Number(user.isActive) }).changes > 0,
-    delete: (id) => remove.run(id).changes > 0,
+    update: (user) => changed(user.id, update.run({ ...user, isActive: Number(user.isActive) }).changes),
+    delete: (id) => changed(id, remove.run(id).changes),
   };
 }

@@ -1,4 +1,5 @@
 import type { Database } from 'better-sqlite3';
+import type { RowCache } from './row-cache.js';
 import type { PrincipalType, VaultRepository, VaultRow } from './store.js';
 
 type StoredVault = Omit<VaultRow, 'strictMode'> & { strictMode: number };
@@ -10,7 +11,11 @@ function toVault(stored: StoredVault): VaultRow {
   return { ...stored, strictMode: stored.strictMode === 1 };
 }
 
-export function createVaultRepository(db: Database): VaultRepository {
+/**
+ * `onDelete` runs when a vault goes, with its secrets, versions and policies (ON DELETE CASCADE):
+ * the store drops those cached rows too.
+ */
+export function createVaultRepository(db: Database, cache: RowCache, onDelete: () => void): VaultRepository {
   const insert = db.prepare<StoredVault>(
     `INSERT INTO vaults (id, name, description, owner_type, owner_id, strict_mode, wrapped_key, created_at)
      VALUES (@id, @name, @description, @ownerType, @ownerId, @strictMode, @wrappedKey, @createdAt)`,
@@ -29,26 +34,36 @@ export function createVaultRepository(db: Database): VaultRepository {
   const setStrictMode = db.prepare<[number, string]>(`UPDATE vaults SET strict_mode = ? WHERE id = ?`);
   const setWrappedKey = db.prepare<[Buffer, string]>(`UPDATE vaults SET wrapped_key = ? WHERE id = ?`);
   const remove = db.prepare<[string]>(`DELETE FROM vaults WHERE id = ?`);
+  const byId = cache.rows<VaultRow>(1000);
+  /** Drops the cached row of a vault that a write changed, then returns whether it changed. */
+  const changed = (id: string, changes: number) => {
+    byId.delete(id);
+    return changes > 0;
+  };
   const countSecrets = db
     .prepare<[string], number>(`SELECT count(*) FROM secrets WHERE vault_id = ? AND deleted_at IS NULL`)
     .pluck();
 
   return {
     insert: (vault) => void insert.run({ ...vault, strictMode: Number(vault.strictMode) }),
-    get: (id) => {
-      const stored = get.get(id);
-      return stored && toVault(stored);
-    },
+    get: (id) =>
+      byId.get(id, () => {
+        const stored = get.get(id);
+        return stored && toVault(stored);
+      }),
     findByName: (ownerType, ownerId, name) => {
       const stored = findByName.get(ownerType, ownerId, name);
       return stored && toVault(stored);
     },
     list: () => list.all().map(toVault),
     listByOwner: (ownerType, ownerId) => listByOwner.all(ownerType, ownerId).map(toVault),
-    update: ({ id, name, description }) => update.run(name, description, id).changes > 0,
-    setStrictMode: (id, strictMode) => setStrictMode.run(Number(strictMode), id).changes > 0,
-    setWrappedKey: (id, wrappedKey) => setWrappedKey.run(wrappedKey, id).changes > 0,
-    delete: (id) => remove.run(id).changes > 0,
+    update: ({ id, name, description }) => changed(id, update.run(name, description, id).changes),
+    setStrictMode: (id, strictMode) => changed(id, setStrictMode.run(Number(strictMode), id).changes),
+    setWrappedKey: (id, wrappedKey) => changed(id, setWrappedKey.run(wrappedKey, id).changes),
+    delete: (id) => {
+      onDelete();
+      return changed(id, remove.run(id).changes);
+    },
     countSecrets: (vaultId) => countSecrets.get(vaultId) ?? 0,
   };
 }
