@@ -122,7 +122,7 @@ export const deskArgumentSchemas = {
       }),
     ),
   ]),
-} satisfies Record<DeskMethodName, z.ZodType>;
+} satisfies Record<DeskMethodName, z.ZodTuple>;
 
 /** The part of Electron's IPC event the table looks at. */
 export interface DeskIpcEvent {
@@ -180,7 +180,15 @@ export function createDeskHandlers(
             'This message did not come from the Talon window; it was ignored.',
           );
         }
-        parseRequest(deskArgumentSchemas[method], args, `${method} call`);
+        const schema: z.ZodTuple = deskArgumentSchemas[method];
+        const arity = schema.def.items.length;
+        if (args.length !== arity) {
+          throw new TalonError(
+            'invalid_input',
+            `Invalid ${method} call: it takes ${arity} argument${arity === 1 ? '' : 's'}, not ${args.length}.`,
+          );
+        }
+        parseRequest(schema, args, `${method} call`);
         const call = options.backend[method] as (...values: unknown[]) => unknown;
         const value = await call.apply(options.backend, args);
         return { ok: true, value: value ?? null };
@@ -195,7 +203,7 @@ export function createDeskHandlers(
 
 /** The subset of `ipcMain` the table needs. */
 export interface IpcMainLike {
-  handle(channel: string, listener: (event: never, ...args: unknown[]) => unknown): void;
+  handle(channel: string, listener: (event: DeskIpcEvent, ...args: unknown[]) => unknown): void;
   removeHandler(channel: string): void;
 }
 
@@ -203,7 +211,7 @@ export interface IpcMainLike {
 export function registerDeskIpc(ipcMain: IpcMainLike, options: DeskIpcOptions): () => void {
   const handlers = createDeskHandlers(options);
   for (const [channel, handler] of handlers) {
-    ipcMain.handle(channel, handler as (event: never, ...args: unknown[]) => unknown);
+    ipcMain.handle(channel, handler);
   }
   return () => {
     for (const channel of handlers.keys()) ipcMain.removeHandler(channel);

@@ -184,10 +184,7 @@ function Shell() {
 }
 
 export function describeApproval(approval: DeskApproval): string {
-  const summary = approval.summary;
-  if (typeof summary === 'string') return summary;
-  if (summary && typeof summary.text === 'string') return summary.text;
-  return approval.action;
+  return approval.summary || approval.action;
 }
 
 export function App() {

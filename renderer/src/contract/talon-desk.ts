@@ -275,19 +275,32 @@ export interface CreateShareInput {
 
 export interface DeskShare {
   id: string;
-  secret_path?: string;
-  secret_id?: string;
+  share_url: string;
+  secret_id: string;
   recipient_type: string;
-  recipient_id?: string | null;
+  recipient_id: string | null;
+  expires_at: string;
+  max_access_count: number;
+  status: string;
+  approval_id: string | null;
+  approval_status: string | null;
+  /** In lists only. */
+  secret_path?: string;
   access_count?: number;
-  max_access_count?: number;
-  expires_at?: string | null;
   created_at?: string;
   is_expired?: boolean;
   is_accepted?: boolean;
-  status?: string;
-  share_url?: string;
-  [extra: string]: unknown;
+}
+
+/** What a share delivers to its recipient. */
+export interface DeskSharedSecret {
+  id: string;
+  path: string;
+  type: string;
+  value: string;
+  version: number;
+  access_count: number;
+  max_access_count: number;
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
@@ -295,21 +308,23 @@ export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
 export interface DeskApproval {
   id: string;
   action: string;
-  status: ApprovalStatus | string;
-  summary: Record<string, unknown> | string | null;
-  risk_tier?: string | number;
-  agent_id?: string | null;
-  requester?: unknown;
-  target_type?: string;
-  target_id?: string;
-  reason?: string | null;
-  decision_reason?: string | null;
-  decided_by?: string | null;
-  decided_at?: string | null;
-  expires_at?: string | null;
+  target_type: string;
+  target_id: string;
+  vault_id: string | null;
+  /** One line a human reads: what is asked. */
+  summary: string;
+  /** The decoded request (recipient, path, amount, …); never a secret value. */
+  details: Record<string, unknown>;
+  risk_tier: string;
+  status: string;
+  requester: { type: 'user' | 'agent'; id: string; name: string | null; client: string | null };
+  agent_id: string | null;
+  reason: string | null;
+  decision_reason: string | null;
+  decided_by: string | null;
+  decided_at: string | null;
+  expires_at: string;
   created_at: string;
-  details?: Record<string, unknown>;
-  [extra: string]: unknown;
 }
 
 export interface DecideInput {
@@ -319,12 +334,15 @@ export interface DecideInput {
 
 export interface DeskMfaStatus {
   enabled: boolean;
-  recovery_codes_left?: number;
+  pending?: boolean;
+  recovery_codes_remaining?: number;
 }
 
 export interface DeskMfaEnrolment {
   secret: string;
-  otpauth_url: string;
+  otpauth_uri: string;
+  /** A data: URL of the QR code, when the engine draws it. */
+  qr_code?: string;
 }
 
 export interface DeskMfaConfirmed {
@@ -386,7 +404,7 @@ export interface DeskMethods {
   acceptShare(shareId: string): null;
   declineShare(shareId: string): null;
   revokeShare(shareId: string): null;
-  accessShare(shareId: string): DeskSecretValue;
+  accessShare(shareId: string): DeskSharedSecret;
 
   listApprovals(status: ApprovalStatus | 'all'): DeskApproval[];
   decideApproval(approvalId: string, input: DecideInput): DeskApproval;
@@ -394,7 +412,7 @@ export interface DeskMethods {
   mfaStatus(): DeskMfaStatus;
   mfaBegin(): DeskMfaEnrolment;
   mfaConfirm(code: string): DeskMfaConfirmed;
-  mfaDisable(code: string): null;
+  mfaDisable(code: string): unknown;
 
   getSettings(): DeskSettings;
   updateSettings(input: Partial<Pick<DeskSettings, 'auto_lock_seconds' | 'remember_pin'>>): DeskSettings;

@@ -82,16 +82,15 @@ function useApprovalEvents(reload: () => void) {
   );
 }
 
-function summaryEntries(approval: DeskApproval): [string, string][] {
-  const summary = approval.summary;
-  if (!summary) return [];
-  if (typeof summary === 'string') return [['Summary', summary]];
-  return Object.entries(summary).map(([key, value]) => [
-    key.replace(/_/gu, ' '),
-    typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
-      ? String(value)
-      : JSON.stringify(value),
-  ]);
+function detailEntries(approval: DeskApproval): [string, string][] {
+  return Object.entries(approval.details ?? {})
+    .filter(([, value]) => value !== null && value !== undefined && value !== '')
+    .map(([key, value]) => [
+      key.replace(/_/gu, ' '),
+      typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+        ? String(value)
+        : JSON.stringify(value),
+    ]);
 }
 
 function ApprovalCard({ approval, onDecided }: { approval: DeskApproval; onDecided: () => void }) {
@@ -119,10 +118,11 @@ function ApprovalCard({ approval, onDecided }: { approval: DeskApproval; onDecid
     <li className="card approval" data-approval={approval.id}>
       <header className="approval-header">
         <div>
-          <h3>{approval.action.replace(/[._]/gu, ' ')}</h3>
+          <h3>{approval.summary || approval.action.replace(/[._]/gu, ' ')}</h3>
           <p className="muted small">
-            Asked {formatRelative(approval.created_at)}
-            {approval.agent_id ? ` by agent ${approval.agent_id.slice(0, 8)}` : ''}
+            <span className="mono">{approval.action}</span> · asked {formatRelative(approval.created_at)} by{' '}
+            {approval.requester.type} {approval.requester.name ?? approval.requester.id.slice(0, 8)}
+            {approval.requester.client ? ` (${approval.requester.client})` : ''}
             {approval.expires_at ? ` · expires ${formatDate(approval.expires_at)}` : ''}
           </p>
         </div>
@@ -136,7 +136,7 @@ function ApprovalCard({ approval, onDecided }: { approval: DeskApproval; onDecid
         </div>
       </header>
       <dl className="facts">
-        {summaryEntries(approval).map(([key, value]) => (
+        {detailEntries(approval).map(([key, value]) => (
           <div key={key} className="fact">
             <dt>{key}</dt>
             <dd className="mono">{value}</dd>

@@ -136,7 +136,11 @@ function MfaSettings() {
       setQr(null);
       return;
     }
-    void QRCode.toDataURL(enrolment.otpauth_url, { margin: 1, width: 200 }).then(setQr, () => setQr(null));
+    if (enrolment.qr_code?.startsWith('data:image/')) {
+      setQr(enrolment.qr_code);
+      return;
+    }
+    void QRCode.toDataURL(enrolment.otpauth_uri, { margin: 1, width: 200 }).then(setQr, () => setQr(null));
   }, [enrolment]);
 
   async function begin() {
@@ -250,8 +254,8 @@ function MfaSettings() {
       <form onSubmit={disable} className="form-grid">
         <p>
           <Badge tone="good">On</Badge> Unlocking asks for a code from your authenticator app.
-          {mfa.data.recovery_codes_left !== undefined
-            ? ` ${mfa.data.recovery_codes_left} recovery codes left.`
+          {mfa.data.recovery_codes_remaining !== undefined
+            ? ` ${mfa.data.recovery_codes_remaining} recovery codes left.`
             : ''}
         </p>
         <Field label="Code to turn it off">

@@ -12,12 +12,12 @@ export function SetupScreen() {
 
   const mismatch =
     confirmation !== '' && pin !== confirmation ? 'The two PINs differ; type the same PIN twice.' : null;
-  const tooShort = pin !== '' && pin.length < 6 ? 'Use at least 6 characters.' : null;
+  const tooShort = pin !== '' && pin.length < 8 ? 'Use at least 8 characters; a passphrase works.' : null;
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    if (pin.length < 6 || pin !== confirmation) {
-      setError(tooShort ?? mismatch ?? 'Choose a PIN of at least 6 characters and type it twice.');
+    if (pin.length < 8 || pin !== confirmation) {
+      setError(tooShort ?? mismatch ?? 'Choose a PIN of at least 8 characters and type it twice.');
       return;
     }
     setBusy(true);
@@ -55,7 +55,7 @@ export function SetupScreen() {
           {status?.token ? ` (${status.token.model || status.token.label})` : ''}. Choose the PIN that unlocks
           it. Nobody can recover a forgotten PIN, so keep it somewhere safe.
         </p>
-        <Field label="Token PIN" hint="At least 6 characters." error={tooShort}>
+        <Field label="Token PIN" hint="At least 8 characters, not a run such as 12345678." error={tooShort}>
           {(props) => (
             <input
               {...props}
