@@ -1,5 +1,5 @@
 import type { SecretRow, VaultRow } from '../store/store.js';
-import type { ApprovalInfo } from './approval-service.js';
+import { pendingError } from './approval-service.js';
 import { type EngineContext, actorOf, callDetails, requireUnlocked, requireVault } from './engine-context.js';
 import { OutboundRequester, type OutboundOptions, isManagedHeader } from './outbound-request.js';
 import { hostPatterns, matchingHostPattern } from './outbound-request-hosts.js';
@@ -62,13 +62,13 @@ export interface StoredSecretInfo {
   expires_at: string | null;
 }
 
-export type SecretRequestOutcome =
-  | { status: 'stored'; approval_id: string; secret: StoredSecretInfo }
-  | { status: 'pending'; approval: ApprovalInfo }
-  | { status: 'rejected'; approval: ApprovalInfo };
+export interface SecretRequestOutcome {
+  status: 'stored';
+  approval_id: string;
+  secret: StoredSecretInfo;
+}
 
 const placeholder = /\{\{\s*secret:([^{}]+?)\s*\}\}/gu;
-const maxWaitSeconds = 50;
 
 export class SecretUseService {
   private readonly outbound: OutboundRequester;
@@ -257,18 +257,17 @@ export class SecretUseService {
   // ---- request_secret -------------------------------------------------------------------------
 
   /**
-   * An agent (or a member) asks the human to store a credential at a path. Answers `stored`
-   * with the secret's metadata once the human has stored it (the value never), `pending` with
-   * the approval while they have not (after waiting up to `waitSeconds`), `rejected` if they
-   * declined. Asking again for the same path finds the same request.
+   * An agent (or a member) asks the human to store a credential at a path. Answers with the
+   * stored secret's metadata (never its value) once the human has stored it; until then throws
+   * `approval_required` with the pending request (REST answers 202), which the caller waits on and
+   * resubmits, as for any approval. Asking again for the same path finds the same request.
    */
-  async requestSecret(
+  requestSecret(
     principal: Principal,
     vaultId: string,
     body: unknown,
     call: CallContext,
-    waitSeconds = 0,
-  ): Promise<SecretRequestOutcome> {
+  ): SecretRequestOutcome {
     requireUnlocked(this.context);
     const request = parseRequest(secretRequestSchema, body, 'secret request');
     const vault = requireVault(this.context, principal, vaultId);
@@ -294,15 +293,7 @@ export class SecretUseService {
       },
       call,
     );
-    const wait = Math.min(Math.max(0, waitSeconds), maxWaitSeconds) * 1000;
-    if (wait > 0) {
-      const decided = await this.context.approvals.waitForDecision(approval.id, { timeoutMs: wait });
-      if (decided.status === 'approved') {
-        return this.answeredRequest(principal, hash, call) ?? { status: 'pending', approval: decided };
-      }
-      if (decided.status !== 'pending') return { status: 'rejected', approval: decided };
-    }
-    return { status: 'pending', approval };
+    throw pendingError(approval);
   }
 
   /**

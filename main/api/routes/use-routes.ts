@@ -4,9 +4,6 @@ import type { RouteContext } from '../route-context.js';
 
 type VaultParams = { Params: { vault_id: string } };
 
-/** The longest a secret request waits for the human inside one HTTP request. */
-const maxWaitSeconds = 50;
-
 /**
  * Using secrets without seeing them (Talon's own paths; 1Claw has no equivalent):
  * - `POST /v1/vaults/{id}/secrets-for-use` {paths, prefixes}: values for `talon run` to inject,
@@ -14,8 +11,9 @@ const maxWaitSeconds = 50;
  * - `POST /v1/http-request` {method, url, headers, body, vault_id}: Talon sends the request with
  *   the `{{secret:path}}` placeholders filled in and answers with the values masked. The vault
  *   may come from `X-Vault-ID` instead.
- * - `POST /v1/vaults/{id}/secret-requests` {path, description, type, wait_seconds}: an agent
- *   asks the human to store a credential (200 stored, 202 pending, 200 rejected).
+ * - `POST /v1/vaults/{id}/secret-requests` {path, description, type}: an agent asks the human
+ *   to store a credential: 202 with the approval while pending, then (resubmitted with
+ *   X-Approval-ID, or simply again) 200 with where it was stored, never the value.
  * - `POST /v1/secret-requests/{approval_id}/fulfil` {value, metadata}: the human stores it.
  */
 export function registerUseRoutes(app: FastifyInstance, { engine, call }: RouteContext): void {
@@ -33,22 +31,9 @@ export function registerUseRoutes(app: FastifyInstance, { engine, call }: RouteC
     );
   });
 
-  app.post<VaultParams>('/v1/vaults/:vault_id/secret-requests', async (request, reply) => {
-    const body = (request.body ?? {}) as { wait_seconds?: unknown };
-    const wait =
-      typeof body.wait_seconds === 'number' && Number.isFinite(body.wait_seconds)
-        ? Math.min(Math.max(0, body.wait_seconds), maxWaitSeconds)
-        : 0;
-    const outcome = await engine.use.requestSecret(
-      principalOf(request),
-      request.params.vault_id,
-      request.body,
-      call(request),
-      wait,
-    );
-    reply.code(outcome.status === 'pending' ? 202 : 200);
-    return outcome;
-  });
+  app.post<VaultParams>('/v1/vaults/:vault_id/secret-requests', async (request) =>
+    engine.use.requestSecret(principalOf(request), request.params.vault_id, request.body, call(request)),
+  );
 
   app.post<{ Params: { approval_id: string } }>(
     '/v1/secret-requests/:approval_id/fulfil',
