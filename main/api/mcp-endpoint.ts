@@ -48,6 +48,8 @@ interface McpSession {
   agentId: string;
   vaultId: string;
   lastSeen: number;
+  /** The MCP client's own name (`clientInfo.name` of its initialize), shown in approval prompts. */
+  clientName?: () => string | undefined;
 }
 
 /** What a request proved, handed to the tools through the SDK's `authInfo.extra`. */
@@ -106,11 +108,16 @@ export async function registerMcpEndpoint(
         app.log.error({ err: error, tool }, 'unexpected error in an MCP tool call'),
     });
     await server.connect(session.transport);
+    session.clientName = () => server.server.getClientVersion()?.name;
     return session;
   }
 
   async function handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const call = (): CallContext => ({ ip: request.ip, now: now(), requestId: request.id, via: 'mcp' });
+    let session: McpSession | undefined;
+    const call = (): CallContext => {
+      const client = session?.clientName?.();
+      return { ip: request.ip, now: now(), requestId: request.id, via: 'mcp', ...(client ? { client } : {}) };
+    };
     const credential = agentCredential(request.headers.authorization);
     const vaultId = vaultHeader(request.headers['x-vault-id']);
     const principal = await engine.auth.authenticate(credential, call());

@@ -44,7 +44,7 @@ afterAll(async () => {
 });
 
 describe('the tool list', () => {
-  it("has 1Claw's core tools, list_versions and rotate_generate, and no share_secret yet", async () => {
+  it("has 1Claw's core tools, list_versions, rotate_generate, share_secret and get_approval_status", async () => {
     const client = await connectAs(scenario.agent.apiKey, scenario.vaultId);
     const { tools } = await client.listTools();
     expect(tools.map((tool) => tool.name).sort()).toEqual(
@@ -52,6 +52,7 @@ describe('the tool list', () => {
         'create_vault',
         'delete_secret',
         'describe_secret',
+        'get_approval_status',
         'get_env_bundle',
         'get_secret',
         'grant_access',
@@ -61,6 +62,7 @@ describe('the tool list', () => {
         'put_secret',
         'rotate_and_store',
         'rotate_generate',
+        'share_secret',
       ].sort(),
     );
     expect(client.getServerVersion()).toEqual({ name: 'talon', version: talonMcpVersion });
