@@ -77,6 +77,11 @@ export function reinitialiseModule(modulePath: string): void {
   }
 }
 
+/** Whether some key store in this process still holds the module. */
+export function isModuleLoaded(modulePath: string): boolean {
+  return loaded.has(modulePath);
+}
+
 export function releaseModule(modulePath: string): void {
   const entry = loaded.get(modulePath);
   if (!entry) return;

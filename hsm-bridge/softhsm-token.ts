@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pkcs11js from 'pkcs11js';
 import { HsmError, toHsmError } from './hsm-error.js';
@@ -8,6 +8,7 @@ import {
   acquireModule,
   defaultSoftHsmModule,
   findTokenSlot,
+  isModuleLoaded,
   paddedTokenLabel,
   releaseModule,
 } from './pkcs11-module.js';
@@ -66,10 +67,15 @@ export function useEmbeddedSoftHsm(dataDir: string): EmbeddedTokenPaths {
   return paths;
 }
 
+/** The steps of creating the embedded token, in order, reported as each one is done. */
+export type EmbeddedTokenStep = 'token-initialised' | 'user-pin-set' | 'keys-created' | 'so-pin-sealed';
+
 export interface CreateEmbeddedTokenOptions extends Omit<KeyStoreOptions, 'modulePath'> {
   dataDir: string;
   userPin: string;
   modulePath?: string;
+  /** Told after each step (a set-up screen shows progress; tests interrupt set-up here). */
+  onProgress?: (step: EmbeddedTokenStep) => void;
 }
 
 /**
@@ -109,6 +115,7 @@ export async function createEmbeddedToken(options: CreateEmbeddedTokenOptions): 
     pkcs11.C_InitToken(slot, soPinText, paddedTokenLabel(options.tokenLabel));
     const initialised = findTokenSlot(pkcs11, options.tokenLabel);
     if (!initialised) throw new HsmError('token_error', 'SoftHSM2 did not create the token.');
+    options.onProgress?.('token-initialised');
     const session = pkcs11.C_OpenSession(initialised, pkcs11js.CKF_SERIAL_SESSION | pkcs11js.CKF_RW_SESSION);
     try {
       pkcs11.C_Login(session, pkcs11js.CKU_SO, soPinText);
@@ -117,6 +124,7 @@ export async function createEmbeddedToken(options: CreateEmbeddedTokenOptions): 
     } finally {
       pkcs11.C_CloseSession(session);
     }
+    options.onProgress?.('user-pin-set');
   } catch (error) {
     soPin.fill(0);
     throw toHsmError(error, 'creating the embedded token');
@@ -127,7 +135,9 @@ export async function createEmbeddedToken(options: CreateEmbeddedTokenOptions): 
   const keyStore = KeyStore.open({ ...options, modulePath });
   try {
     await keyStore.login(options.userPin);
+    options.onProgress?.('keys-created');
     writeFileSync(paths.sealedSoPin, await keyStore.wrapDataKey(soPin), { mode: 0o600 });
+    options.onProgress?.('so-pin-sealed');
     return keyStore;
   } catch (error) {
     keyStore.close();
@@ -145,4 +155,45 @@ export async function unsealSoPin(keyStore: KeyStore, dataDir: string): Promise<
   } finally {
     key.fill(0);
   }
+}
+
+/**
+ * How far the embedded token got: `absent` (no token with this label), `unfinished` (a set-up
+ * stopped before the user PIN was set or the security officer PIN was sealed, so nobody can ever
+ * log in to it, or reset its PIN), or `ready`. Needs no PIN.
+ */
+export function embeddedTokenState(
+  dataDir: string,
+  tokenLabel: string,
+  modulePath: string = defaultSoftHsmModule,
+): 'absent' | 'unfinished' | 'ready' {
+  const paths = useEmbeddedSoftHsm(dataDir);
+  const pkcs11 = acquireModule(modulePath);
+  try {
+    const slot = findTokenSlot(pkcs11, tokenLabel);
+    if (!slot) return 'absent';
+    const pinSet = (pkcs11.C_GetTokenInfo(slot).flags & pkcs11js.CKF_USER_PIN_INITIALIZED) !== 0;
+    return pinSet && existsSync(paths.sealedSoPin) ? 'ready' : 'unfinished';
+  } finally {
+    releaseModule(modulePath);
+  }
+}
+
+/**
+ * Delete the embedded token folder's tokens and the sealed security officer PIN, to start a set-up
+ * again. Only for a token nothing depends on (the caller checks). SoftHSM2 reads its token folder
+ * when the module is initialised, so every key store on the module must be closed first.
+ */
+export function removeEmbeddedToken(dataDir: string, modulePath: string = defaultSoftHsmModule): void {
+  if (isModuleLoaded(modulePath)) {
+    throw new HsmError(
+      'token_error',
+      'The embedded token is still open in this process; close every key store on it before removing it.',
+    );
+  }
+  const paths = embeddedTokenPaths(dataDir);
+  for (const entry of existsSync(paths.tokens) ? readdirSync(paths.tokens) : []) {
+    rmSync(join(paths.tokens, entry), { recursive: true, force: true });
+  }
+  rmSync(paths.sealedSoPin, { force: true });
 }

@@ -22,6 +22,9 @@ import { registerEventRoutes } from './routes/event-routes.js';
 import { registerShareAccessRoute, registerShareRoutes } from './routes/share-routes.js';
 import { registerApiKeyRoutes, registerTokenRoutes } from './routes/auth-routes.js';
 import { registerHealthRoutes } from './routes/health-routes.js';
+import { registerMfaRoutes, registerMfaVerifyRoute } from './routes/mfa-routes.js';
+import { registerTalonRoutes } from './routes/talon-routes.js';
+import { registerLoginRoutes, registerUserRoutes } from './routes/user-routes.js';
 import { registerPairingRequestRoutes, registerPairingRoutes } from './routes/pairing-routes.js';
 import { registerPolicyRoutes } from './routes/policy-routes.js';
 import { registerSecretRoutes } from './routes/secret-routes.js';
@@ -138,11 +141,16 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   };
   registerHealthRoutes(app, options.engine, options.version ?? 'dev');
   registerTokenRoutes(app, context);
+  registerTalonRoutes(app, context);
+  registerLoginRoutes(app, context);
+  registerMfaVerifyRoute(app, context);
   registerPairingRequestRoutes(app, context);
   registerShareAccessRoute(app, context);
   await app.register(async (authenticated) => {
     authenticated.addHook('preHandler', authenticateRequests(options.engine, context.call));
     registerApiKeyRoutes(authenticated, context);
+    registerUserRoutes(authenticated, context);
+    registerMfaRoutes(authenticated, context);
     registerVaultRoutes(authenticated, context);
     registerSecretRoutes(authenticated, context);
     registerPolicyRoutes(authenticated, context);

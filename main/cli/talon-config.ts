@@ -16,6 +16,8 @@ export interface TalonConfig {
   port: number;
   /** The token PIN; null when none was given (serve then starts locked). */
   pin: string | null;
+  /** Minutes without a human or agent request before Talon locks itself; 0 = never. */
+  autoLockMinutes: number;
 }
 
 export interface TalonFlags {
@@ -26,6 +28,17 @@ export interface TalonFlags {
 
 export const defaultPort = 7417;
 export const defaultTokenLabel = 'talon';
+export const defaultAutoLockMinutes = 15;
+
+function parseAutoLockMinutes(text: string): number {
+  if (!/^[0-9]{1,6}(\.[0-9]+)?$/u.test(text.trim())) {
+    throw new TalonError(
+      'invalid_input',
+      `TALON_AUTO_LOCK_MINUTES must be a number of minutes (0 = never lock by itself), not '${text}'.`,
+    );
+  }
+  return Number(text);
+}
 
 /** The OS app-data folder: `~/.local/share/talon` on Linux (or under XDG_DATA_HOME). */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
@@ -83,6 +96,9 @@ export function resolveTalonConfig(flags: TalonFlags, env: NodeJS.ProcessEnv = p
           ? parsePort(env.TALON_PORT, 'TALON_PORT')
           : defaultPort,
     pin: resolvePin(flags, env),
+    autoLockMinutes: env.TALON_AUTO_LOCK_MINUTES
+      ? parseAutoLockMinutes(env.TALON_AUTO_LOCK_MINUTES)
+      : defaultAutoLockMinutes,
   };
 }
 

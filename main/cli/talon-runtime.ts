@@ -2,18 +2,22 @@ import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import {
-  HsmError,
+  type EmbeddedTokenStep,
   KeyStore,
   createEmbeddedToken,
   defaultSoftHsmModule,
+  embeddedTokenState,
+  removeEmbeddedToken,
   useEmbeddedSoftHsm,
 } from '../../hsm-bridge/index.js';
 import { type ApiServer, createApiServer } from '../api/server.js';
 import type { RateLimitOptions } from '../api/request-guard.js';
-import { type CallContext, Engine, TalonError, hsmToTalonError } from '../engine/index.js';
+import { type CallContext, Engine, TalonError } from '../engine/index.js';
+import type { SetUpStep, TokenProvisioner } from '../engine/talon-lifecycle.js';
+import { pinRule } from '../engine/talon-pin.js';
 import { openSqliteStore } from '../store/sqlite-store.js';
 import { lockDataFolder } from './data-folder-lock.js';
-import { defaultTokenLabel } from './talon-config.js';
+import { defaultAutoLockMinutes, defaultTokenLabel } from './talon-config.js';
 import { talonVersion } from './talon-version.js';
 
 /**
@@ -30,7 +34,19 @@ export interface TalonRuntimeOptions {
   now?: () => Date;
   /** The command a message shows for setting the folder up with a PIN. Default `talon serve`. */
   setUpCommand?: string;
+  /**
+   * Without a PIN, open a folder that is not set up yet anyway, locked, so the human can set it up
+   * through the API (`POST /v1/talon/setup`). Default false: refuse, saying how to give a PIN.
+   */
+  awaitSetUp?: boolean;
+  /** Lock after this many idle minutes; 0 = never. Default 15. */
+  autoLockMinutes?: number;
+  /** Told after each set-up step (a set-up screen shows progress; tests interrupt set-up here). */
+  onSetUpProgress?: (step: TalonSetUpStep) => void;
 }
+
+/** Every step of a first set-up, in order. */
+export type TalonSetUpStep = EmbeddedTokenStep | SetUpStep;
 
 export interface TalonRuntime {
   engine: Engine;
@@ -52,7 +68,7 @@ const ownerEmail = 'owner@localhost';
 function notSetUpMessage(dataDir: string, command: string): string {
   return (
     `The data folder ${dataDir} is not set up yet, and no token PIN was given to set it up. ` +
-    `Choose a PIN (4 to 255 characters) and give it in TALON_HSM_PIN (TALON_HSM_PIN=… ${command}), ` +
+    `Choose a PIN (at least ${pinRule.minLength} characters, not a run such as 12345678) and give it in TALON_HSM_PIN (TALON_HSM_PIN=… ${command}), ` +
     'or write it to a file only you can read (chmod 600) and give that with TALON_HSM_PIN_FILE or --pin-file.'
   );
 }
@@ -82,32 +98,71 @@ function writeOwnerKey(file: string, apiKey: string): void {
   writeFileSync(file, `${apiKey}\n`, { mode: 0o600, flag: 'wx' });
 }
 
-/** The token: opened by label; the embedded one is created in the data folder when it is missing. */
-async function openToken(
-  options: TalonRuntimeOptions,
+/**
+ * The token as it is now: opened by label, or null when the embedded one does not exist yet or a
+ * set-up stopped before its PIN was set or sealed (set-up then starts it again). A configured
+ * token (YubiHSM 2) must exist.
+ */
+function openExistingToken(
+  dataDir: string,
   modulePath: string,
   tokenLabel: string,
-): Promise<{ keyStore: KeyStore; created: boolean }> {
-  const embedded = modulePath === defaultSoftHsmModule;
-  if (embedded) useEmbeddedSoftHsm(options.dataDir);
-  try {
-    return { keyStore: KeyStore.open({ modulePath, tokenLabel }), created: false };
-  } catch (error) {
-    const missingToken =
-      embedded && existsSync(modulePath) && error instanceof HsmError && error.kind === 'hsm_unavailable';
-    if (!missingToken) throw error;
+  ownerExists: boolean,
+): KeyStore | null {
+  if (modulePath !== defaultSoftHsmModule) return KeyStore.open({ modulePath, tokenLabel });
+  if (!existsSync(modulePath)) return KeyStore.open({ modulePath, tokenLabel }); // says what to install
+  const state = embeddedTokenState(dataDir, tokenLabel, modulePath);
+  // With an owner the token is in use, whatever happened to the sealed SO PIN: never drop it.
+  if (state === 'ready' || (state === 'unfinished' && ownerExists))
+    return KeyStore.open({ modulePath, tokenLabel });
+  return null;
+}
+
+/** How set-up gets a token: the embedded SoftHSM2 is created with the chosen PIN; another is opened. */
+function tokenProvisioner(
+  dataDir: string,
+  modulePath: string,
+  tokenLabel: string,
+  onProgress: ((step: EmbeddedTokenStep) => void) | undefined,
+  onCreated: () => void,
+): TokenProvisioner {
+  if (modulePath !== defaultSoftHsmModule) {
+    return {
+      createsToken: false,
+      async provision(pin) {
+        const keyStore = KeyStore.open({ modulePath, tokenLabel });
+        try {
+          await keyStore.login(pin);
+          return keyStore;
+        } catch (error) {
+          keyStore.close();
+          throw error;
+        }
+      },
+    };
   }
-  if (options.pin === null) {
-    throw new TalonError('locked', notSetUpMessage(options.dataDir, options.setUpCommand ?? 'talon serve'));
-  }
-  const keyStore = await createEmbeddedToken({
-    dataDir: options.dataDir,
-    tokenLabel,
-    userPin: options.pin,
-  }).catch((error: unknown) => {
-    throw hsmToTalonError(error);
-  });
-  return { keyStore, created: true };
+  return {
+    createsToken: true,
+    async provision(pin, { replace }) {
+      const state = embeddedTokenState(dataDir, tokenLabel, modulePath);
+      if (state === 'ready' && !replace) {
+        throw new TalonError(
+          'conflict',
+          `The data folder ${dataDir} already has a token; unlock it instead.`,
+        );
+      }
+      if (state !== 'absent') removeEmbeddedToken(dataDir, modulePath);
+      const keyStore = await createEmbeddedToken({
+        dataDir,
+        tokenLabel,
+        userPin: pin,
+        modulePath,
+        ...(onProgress ? { onProgress } : {}),
+      });
+      onCreated();
+      return keyStore;
+    },
+  };
 }
 
 /**
@@ -122,22 +177,47 @@ export async function openTalon(options: TalonRuntimeOptions): Promise<TalonRunt
   const lock = lockDataFolder(options.dataDir);
   const undo: (() => unknown)[] = [() => lock.release()];
   try {
-    const token = await openToken(options, modulePath, tokenLabel);
-    undo.unshift(() => token.keyStore.close());
+    if (modulePath === defaultSoftHsmModule) useEmbeddedSoftHsm(options.dataDir);
     const databaseFile = join(options.dataDir, databaseFileName);
     const store = openSqliteStore(databaseFile);
     undo.unshift(() => store.close());
     chmodSync(databaseFile, 0o600);
-    const engine = new Engine(store, token.keyStore, { now });
+    const ownerExists = store.users.list().some((user) => user.role === 'owner');
+    const existing = openExistingToken(options.dataDir, modulePath, tokenLabel, ownerExists);
+    if (!existing && options.pin === null && !options.awaitSetUp) {
+      throw new TalonError('locked', notSetUpMessage(options.dataDir, options.setUpCommand ?? 'talon serve'));
+    }
+    let tokenCreated = false;
+    const ownerKeyFile = join(options.dataDir, ownerKeyFileName);
+    const engine = new Engine(store, existing, {
+      now,
+      autoLockMinutes: options.autoLockMinutes ?? defaultAutoLockMinutes,
+      tokenProvisioner: tokenProvisioner(
+        options.dataDir,
+        modulePath,
+        tokenLabel,
+        options.onSetUpProgress,
+        () => {
+          tokenCreated = true;
+        },
+      ),
+      ...(options.onSetUpProgress ? { onSetUpProgress: options.onSetUpProgress } : {}),
+      // Written before the owner commits: a crash in between leaves a file the next set-up replaces.
+      onOwnerKey: (apiKey) => writeOwnerKey(ownerKeyFile, apiKey),
+    });
+    // Closes whichever token the engine holds by then (set-up may have created it).
+    undo.unshift(() => engine.closeToken());
     undo.unshift(() => engine.lock(systemCall(now)));
 
-    const ownerKeyFile = join(options.dataDir, ownerKeyFileName);
     let ownerCreated = false;
     if (options.pin !== null) {
-      await engine.unlock(options.pin, systemCall(now));
-      const setUp = engine.setUpOwner({ email: ownerEmail }, systemCall(now));
-      if (setUp) {
-        writeOwnerKey(ownerKeyFile, setUp.apiKey.api_key);
+      if (engine.lifecycle.isSetUp) {
+        await engine.unlock(options.pin, systemCall(now));
+      } else {
+        await engine.lifecycle.setUp(
+          { pin: options.pin, pin_confirmation: options.pin, email: ownerEmail },
+          systemCall(now),
+        );
         ownerCreated = true;
       }
     }
@@ -146,7 +226,7 @@ export async function openTalon(options: TalonRuntimeOptions): Promise<TalonRunt
       engine,
       dataDir: options.dataDir,
       ownerKeyFile,
-      created: { token: token.created, owner: ownerCreated },
+      created: { token: tokenCreated, owner: ownerCreated },
       now,
       async close() {
         if (closed) return;

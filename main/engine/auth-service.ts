@@ -75,9 +75,19 @@ export class AuthService {
   private readonly verifiedTokens = new Map<string, VerifiedToken>();
   private verifiedUnder: Buffer | null = null;
 
-  constructor(private readonly context: EngineContext) {}
+  constructor(
+    private readonly context: EngineContext,
+    /** Told of every successful authentication: auto-lock counts idle time from the last one. */
+    private readonly onActivity: () => void = () => undefined,
+  ) {}
 
   async authenticate(credential: string, call: CallContext): Promise<Principal> {
+    const principal = await this.identify(credential, call);
+    this.onActivity();
+    return principal;
+  }
+
+  private async identify(credential: string, call: CallContext): Promise<Principal> {
     requireUnlocked(this.context);
     if (looksLikeApiKey(credential)) {
       const key = this.lookUpKey(credential, call);

@@ -32,6 +32,11 @@ export interface TokenClaims {
   sub: string;
   scopes?: string[];
   vault_ids?: string[];
+  /**
+   * Set only on tokens that are not credentials, such as the `mfa` token of a login waiting for its
+   * second factor: verifyToken refuses them, verifyPurposeToken accepts only its own purpose.
+   */
+  purpose?: 'mfa';
 }
 
 export interface VerifiedToken {
@@ -73,6 +78,7 @@ export async function verifyToken(keyRing: KeyRing, token: string, now: Date): P
       currentDate: now,
       requiredClaims: ['sub', 'exp', 'iat'],
     });
+    if (payload.purpose !== undefined) throw invalidToken('it is not an access token');
     const match = /^(agent|user):([0-9a-f-]{36})$/.exec(String(payload.sub));
     if (!match) throw invalidToken('its subject is not a Talon principal');
     const scopes = payload.scopes;
@@ -93,6 +99,33 @@ export async function verifyToken(keyRing: KeyRing, token: string, now: Date): P
       );
     }
     throw invalidToken('its signature, algorithm or claims do not check out');
+  }
+}
+
+/** Verify a token made for `purpose` (e.g. the `mfa` token of a login); returns the user id. */
+export async function verifyPurposeToken(
+  keyRing: KeyRing,
+  token: string,
+  purpose: NonNullable<TokenClaims['purpose']>,
+  now: Date,
+): Promise<string> {
+  const refused = () =>
+    new TalonError('unauthenticated', `The ${purpose}_token is not valid or has expired. Log in again.`);
+  if (token.length > maxTokenLength) throw refused();
+  try {
+    const { payload } = await jwtVerify(token, keyRing.subkey('jwt'), {
+      algorithms: ['HS256'],
+      issuer: 'talon',
+      clockTolerance: clockToleranceSeconds,
+      currentDate: now,
+      requiredClaims: ['sub', 'exp', 'iat'],
+    });
+    const match = /^user:([0-9a-f-]{36})$/.exec(String(payload.sub));
+    if (payload.purpose !== purpose || !match) throw refused();
+    return match[1]!;
+  } catch (error) {
+    if (TalonError.is(error)) throw error;
+    throw refused();
   }
 }
 

@@ -13,10 +13,12 @@ import { PairingService } from './pairing-service.js';
 import { PolicyService } from './policy-service.js';
 import type { CallContext, Principal } from './principal.js';
 import { SecretService } from './secret-service.js';
-import { SecretUseService } from './secret-use-service.js';
 import { ShareService } from './share-service.js';
+import { SecretUseService } from './secret-use-service.js';
+import { type LifecycleOptions, TalonLifecycle } from './talon-lifecycle.js';
+import { UserService } from './user-service.js';
 import { TalonError } from './talon-error.js';
-import { ValueBarrier, hsmToTalonError } from './value-barrier.js';
+import { ValueBarrier } from './value-barrier.js';
 import { VaultService } from './vault-service.js';
 
 export interface EngineStatus {
@@ -45,11 +47,33 @@ export class Engine {
   readonly shares: ShareService;
   /** What subscribers hear: approvals, lock and unlock (engine-events.ts). */
   readonly events: EngineEvents;
+  /** Human users, passwords, login and two-factor (user-service.ts). */
+  readonly users: UserService;
+  /** Set-up, unlock (PIN + TOTP), lock and auto-lock (talon-lifecycle.ts). */
+  readonly lifecycle: TalonLifecycle;
   private readonly context: EngineContext;
+  /** The token, with the barrier over it; null until set-up creates it (a new data folder). */
+  private token: { keyStore: KeyStore; barrier: ValueBarrier } | null = null;
 
-  constructor(store: Store, keyStore: KeyStore, options: Partial<EngineOptions> = {}) {
+  /**
+   * `keyStore` may be null for a data folder not set up yet: everything then answers `locked`
+   * until `lifecycle.setUp` gets a token from `options.tokenProvisioner`.
+   */
+  constructor(
+    store: Store,
+    keyStore: KeyStore | null,
+    options: Partial<EngineOptions> & LifecycleOptions = {},
+  ) {
     const keyRing = new KeyRing();
-    const resolved = { ...defaultEngineOptions, ...options };
+    const { tokenProvisioner, autoLockMinutes, onSetUpProgress, onOwnerKey, ...engineOptions } = options;
+    const resolved = { ...defaultEngineOptions, ...engineOptions };
+    if (keyStore) this.token = { keyStore, barrier: new ValueBarrier(keyStore, keyRing) };
+    const requireToken = () => {
+      if (!this.token) {
+        throw new TalonError('locked', 'Talon is not set up yet: set it up with POST /v1/talon/setup first.');
+      }
+      return this.token;
+    };
     const audit = new AuditLog(store, keyRing, resolved.now);
     this.events = new EngineEvents();
     this.approvals = new ApprovalService(
@@ -58,9 +82,13 @@ export class Engine {
     );
     this.context = {
       store,
-      keyStore,
+      get keyStore() {
+        return requireToken().keyStore;
+      },
       keyRing,
-      barrier: new ValueBarrier(keyStore, keyRing),
+      get barrier() {
+        return requireToken().barrier;
+      },
       audit,
       access: new AccessControl(store),
       options: resolved,
@@ -72,7 +100,35 @@ export class Engine {
     this.shares = new ShareService(this.context);
     this.policies = new PolicyService(this.context);
     this.agents = new AgentService(this.context);
-    this.auth = new AuthService(this.context);
+    this.auth = new AuthService(this.context, () => this.lifecycle.noteActivity());
+    this.users = new UserService(this.context);
+    this.lifecycle = new TalonLifecycle(
+      this.context,
+      {
+        current: () => this.token?.keyStore ?? null,
+        attach: (attached) => {
+          this.token = { keyStore: attached, barrier: new ValueBarrier(attached, keyRing) };
+        },
+        discard: () => {
+          keyRing.lock();
+          this.token?.keyStore.close();
+          this.token = null;
+        },
+        setUpOwner: (owner, call, details, beforeCommit) =>
+          this.setUpOwner(owner, call, details, beforeCommit),
+        // Windows granted "until lock" end at every lock; a crash may have skipped the last one.
+        afterUnlock: (call) => this.approvals.clearGrants(call),
+        beforeLock: (call) => this.approvals.clearGrants(call),
+        afterLock: () => this.approvals.stop(),
+      },
+      this.users,
+      {
+        ...(tokenProvisioner ? { tokenProvisioner } : {}),
+        ...(autoLockMinutes === undefined ? {} : { autoLockMinutes }),
+        ...(onSetUpProgress ? { onSetUpProgress } : {}),
+        ...(onOwnerKey ? { onOwnerKey } : {}),
+      },
+    );
     this.use = new SecretUseService(this.context, this.secrets, resolved.outbound);
     this.pairings = new PairingService(this.context);
   }
@@ -82,48 +138,22 @@ export class Engine {
   }
 
   /**
-   * Log in to the token and derive the in-memory subkeys. The PIN is always checked: a key store
-   * left logged in (a token just created at set-up) is logged out first, since the token accepts
-   * any PIN for a session already logged in. A failed unlock leaves Talon locked.
+   * Log in to the token with the PIN alone and derive the in-memory subkeys (headless unlock, tests).
+   * The PIN is always checked; wrong ones are throttled and audited (lifecycle.unlockWithPin). A
+   * failed unlock leaves Talon locked.
    */
   async unlock(pin: string, call: CallContext): Promise<void> {
-    try {
-      if (this.context.keyStore.isLoggedIn) await this.context.keyStore.logout();
-      await this.context.keyStore.login(pin);
-      await this.context.keyRing.unlock(this.context.keyStore);
-    } catch (error) {
-      this.context.keyRing.lock();
-      throw hsmToTalonError(error);
-    }
-    this.context.audit.append({
-      action: 'talon.unlock',
-      actor: { type: 'system', id: null },
-      outcome: 'success',
-      ip: call.ip ?? null,
-    });
-    // Windows granted "until lock" end at every lock; a crash may have skipped the last one.
-    this.approvals.clearGrants(call);
-    this.events.emit({ type: 'talon.unlocked', at: call.now.toISOString() });
+    await this.lifecycle.unlockWithPin(pin, call);
   }
 
   /** Seal the audit head, zero every key held in memory and log out of the token. Call it at shutdown too. */
   async lock(call: CallContext): Promise<void> {
-    const wasUnlocked = this.context.keyRing.isUnlocked;
-    if (wasUnlocked) {
-      this.approvals.clearGrants(call);
-      // append writes pending read entries first, so the sealed head covers them.
-      this.context.audit.append({
-        action: 'talon.lock',
-        actor: { type: 'system', id: null },
-        outcome: 'success',
-        ip: call.ip ?? null,
-      });
-      this.context.audit.sealHead();
-    }
-    this.context.keyRing.lock();
-    this.approvals.stop();
-    if (this.context.keyStore.isLoggedIn) await this.context.keyStore.logout().catch(() => undefined);
-    if (wasUnlocked) this.events.emit({ type: 'talon.locked', at: call.now.toISOString() });
+    await this.lifecycle.lock(null, call, 'shutdown');
+  }
+
+  /** Close the token this engine holds (the one it was given, or the one set-up created). Lock first. */
+  closeToken(): void {
+    this.token?.keyStore.close();
   }
 
   status(): EngineStatus {
@@ -144,6 +174,8 @@ export class Engine {
   setUpOwner(
     owner: { email: string; displayName?: string },
     call: CallContext,
+    details: Record<string, unknown> = {},
+    beforeCommit?: (apiKey: string) => void,
   ): { userId: string; apiKey: PersonalKeyCreated } | null {
     if (!this.isUnlocked) throw new TalonError('locked', 'Unlock Talon before setting it up.');
     return this.context.store.transaction(() => {
@@ -166,8 +198,10 @@ export class Engine {
         outcome: 'success',
         resourceType: 'user',
         resourceId: userId,
+        details: { ...details, ...(call.via ? { via: call.via } : {}) },
         ip: call.ip ?? null,
       });
+      beforeCommit?.(apiKey.api_key);
       return { userId, apiKey };
     });
   }

@@ -408,3 +408,95 @@ export const pairingRequestSchema = z.object(
   },
   { error: 'must be a JSON object' },
 );
+
+// ---- the human side: set-up, unlock, users, login, two-factor ---------------------------------
+
+/** Never length-checked here: the PIN rule (talon-pin.ts) and the token judge it, without echoing it. */
+const pinField = z
+  .string({ error: expecting('the token PIN, as a string') })
+  .max(1024, { error: 'is too long' });
+const totpCodeField = z
+  .string({ error: expecting('the 6-digit code from your authenticator app, or a recovery code') })
+  .trim()
+  .min(6, { error: 'must be the 6-digit code from your authenticator app, or a recovery code' })
+  .max(32, { error: 'must be the 6-digit code from your authenticator app, or a recovery code' });
+// Loose on purpose: a local account such as owner@localhost is an address here.
+const emailField = z
+  .string({ error: expecting('an email address') })
+  .trim()
+  .max(320, { error: 'must be an email address' })
+  .regex(/^[^@\s]+@[^@\s]+$/u, { error: 'must be an email address' });
+const passwordField = z
+  .string({ error: expecting('a password, as a string') })
+  .max(1024, { error: 'is too long' });
+
+export const setUpRequestSchema = z.object(
+  { pin: pinField, pin_confirmation: pinField, email: emailField.optional() },
+  { error: 'must be a JSON object' },
+);
+export type SetUpRequest = z.output<typeof setUpRequestSchema>;
+
+export const unlockRequestSchema = z.object(
+  { pin: pinField, totp_code: totpCodeField.optional() },
+  { error: 'must be a JSON object' },
+);
+export type UnlockRequest = z.output<typeof unlockRequestSchema>;
+
+export const createUserRequestSchema = z.object(
+  {
+    email: emailField,
+    display_name: z
+      .string({ error: expecting('a name of 1 to 255 characters') })
+      .trim()
+      .min(1)
+      .max(255)
+      .optional(),
+    password: passwordField.optional(),
+  },
+  { error: 'must be a JSON object' },
+);
+export type CreateUserRequest = z.output<typeof createUserRequestSchema>;
+
+export const updateUserRequestSchema = z.object(
+  {
+    display_name: z
+      .string({ error: expecting('a name of 1 to 255 characters') })
+      .trim()
+      .min(1)
+      .max(255)
+      .optional(),
+    is_active: z.boolean({ error: expecting('true or false') }).optional(),
+  },
+  { error: 'must be a JSON object' },
+);
+export type UpdateUserRequest = z.output<typeof updateUserRequestSchema>;
+
+export const loginRequestSchema = z.object(
+  {
+    email: z
+      .string({ error: expecting('your email address') })
+      .trim()
+      .min(1)
+      .max(320),
+    password: passwordField,
+  },
+  { error: 'must be a JSON object' },
+);
+
+export const changePasswordRequestSchema = z.object(
+  { current_password: passwordField.optional(), new_password: passwordField },
+  { error: 'must be a JSON object' },
+);
+
+export const mfaCodeRequestSchema = z.object({ code: totpCodeField }, { error: 'must be a JSON object' });
+
+export const mfaVerifyRequestSchema = z.object(
+  {
+    mfa_token: z
+      .string({ error: expecting('the mfa_token POST /v1/auth/token returned') })
+      .min(1)
+      .max(8192),
+    code: totpCodeField,
+  },
+  { error: 'must be a JSON object' },
+);

@@ -10,6 +10,7 @@ import { migrate } from './migrations/index.js';
 import { createPolicyRepository } from './policy-repository.js';
 import { RowCache } from './row-cache.js';
 import { createSecretRepository } from './secret-repository.js';
+import { createThrottleRepository } from './throttle-repository.js';
 import type { Store } from './store.js';
 import { createUserRepository } from './user-repository.js';
 import { createVaultRepository } from './vault-repository.js';
@@ -73,6 +74,7 @@ export function openSqliteStore(file: string): SqliteStore {
     policies,
     audit: createAuditRepository(db),
     meta: createMetaRepository(db),
+    throttle: createThrottleRepository(db),
     approvals: createApprovalRepository(db),
     shares: createShareRepository(db),
     accessGrants: createAccessGrantRepository(db),

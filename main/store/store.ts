@@ -314,6 +314,35 @@ export interface AuditRepository {
   count(filter: AuditFilter): number;
 }
 
+/** Failed unlock, password or TOTP attempts of one subject (`talon.unlock`, `user:<id>:password`, …). */
+export interface AuthFailureRow {
+  subject: string;
+  failures: number;
+  lastFailureAt: string;
+}
+
+/** An audit entry of an attempt made while locked, waiting for the next unlock to be chained. */
+export interface LockedAuditEventRow {
+  seq: number;
+  action: string;
+  outcome: AuditOutcome;
+  detailsJson: string;
+  ipAddress: string | null;
+  createdAt: string;
+}
+
+export interface ThrottleRepository {
+  get(subject: string): AuthFailureRow | undefined;
+  /** Counts one more failure at `at` and returns the count. */
+  recordFailure(subject: string, at: string): number;
+  clear(subject: string): boolean;
+  queueLockedEvent(event: Omit<LockedAuditEventRow, 'seq'>): void;
+  /** Oldest first. */
+  lockedEvents(): LockedAuditEventRow[];
+  /** Removes the queued events up to and including `upToSeq`; returns how many. */
+  removeLockedEvents(upToSeq: number): number;
+}
+
 /** Settings, one text value per key. */
 export interface MetaRepository {
   get(key: string): string | undefined;
@@ -343,6 +372,7 @@ export interface Store {
   policies: PolicyRepository;
   audit: AuditRepository;
   meta: MetaRepository;
+  throttle: ThrottleRepository;
   approvals: ApprovalRepository;
   shares: ShareRepository;
   accessGrants: AccessGrantRepository;

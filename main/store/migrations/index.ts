@@ -1,6 +1,7 @@
 import type { Database } from 'better-sqlite3';
 import { updateToSchemaVersion0010 } from './0010-initial.js';
 import { updateToSchemaVersion0020 } from './0020-lean-audit-indexes.js';
+import { updateToSchemaVersion0030 } from './0030-human-side.js';
 import { updateToSchemaVersion0040 } from './0040-shares-and-approvals.js';
 
 export interface Migration {
@@ -14,6 +15,7 @@ export const migrations: readonly Migration[] = [
   { version: 10, update: updateToSchemaVersion0010 },
   { version: 20, update: updateToSchemaVersion0020 },
   { version: 40, update: updateToSchemaVersion0040 },
+  { version: 30, update: updateToSchemaVersion0030 },
 ];
 
 /** Throws unless the versions are positive integers that only grow. */
