@@ -10,6 +10,37 @@ import { type Measurement, measure, ratio } from './measure.js';
 import type { SuiteResult } from './token-bench.js';
 
 /**
+ * The engine's own digest signing (token ECDSA, low-s, recovery id) where this checkout has it
+ * (engine.signingKeys); otherwise a note saying why it was not measured.
+ */
+async function engineSigning(
+  engine: Engine,
+  owner: Principal,
+  agentId: string,
+  call: () => CallContext,
+  digest: Buffer,
+  count: number,
+): Promise<{ measurement?: Measurement; note?: string }> {
+  const signingKeys = (engine as unknown as { signingKeys?: SigningKeys }).signingKeys;
+  if (!signingKeys) return { note: 'engine digest signing not measured: this engine has no signingKeys service' };
+  try {
+    const key = await signingKeys.ensure(agentId, owner, call());
+    return {
+      measurement: await measure('engine digest signing (token ecdsa, low-s, recovery id)', () => signingKeys.signDigest(key, digest), {
+        count,
+      }),
+    };
+  } catch (error) {
+    return { note: `engine digest signing not measured: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+interface SigningKeys {
+  ensure(agentId: string, principal: Principal, call: CallContext): Promise<unknown>;
+  signDigest(key: unknown, digest: Buffer): Promise<unknown>;
+}
+
+/**
  * Engine reads and writes with the real token, in session mode and strict mode, next to raw
  * token unwraps and bare Node AES-256-GCM decrypts measured in the same run; and listing a
  * vault of 100,000 secrets.
@@ -61,7 +92,45 @@ export async function benchEngine(keyStore: KeyStore, dataDir: string, scale: nu
       () => engine.secrets.put(owner, strict.id, `bench/w/${(written += 1) % 100}`, { value, type: 'api_key' }, call()),
       { count: n(2_000) },
     ),
+    sessionWrite4: await measure(
+      'engine write (new version), session mode, 4 writers in flight',
+      () => engine.secrets.put(owner, session.id, `bench/w/${(written += 1) % 100}`, { value, type: 'api_key' }, call()),
+      { count: n(2_000), concurrency: 4 },
+    ),
   };
+
+  // Engine operations that rest on the token's HMAC key (API-key lookup hashes and JWTs, under
+  // subkeys derived from it at unlock) and on its ECDSA keys, next to the raw token operation.
+  const { agent, api_key: agentKey } = engine.agents.create(owner, { name: 'bench-agent' }, call());
+  engine.policies.create(
+    owner,
+    session.id,
+    { principal_type: 'agent', principal_id: agent.id, secret_path_pattern: 'bench/**', permissions: ['read'] },
+    call(),
+  );
+  const agentToken = (await engine.auth.exchangeAgentToken({ api_key: agentKey, agent_id: agent.id }, call()))
+    .access_token;
+  const hmacInput = randomBytes(64);
+  const digest = randomBytes(32);
+  await keyStore.generateEcKeyPair('bench-engine-signer').catch(() => undefined);
+  const k = {
+    rawHmac: await measure('raw token hmac-sha256', () => keyStore.hmac(hmacInput), { count: n(10_000) }),
+    authKey: await measure('engine authenticate, agent API key (ocv_)', () => engine.auth.authenticate(agentKey, call()), {
+      count: n(20_000),
+    }),
+    authJwt: await measure('engine authenticate, agent JWT', () => engine.auth.authenticate(agentToken, call()), {
+      count: n(20_000),
+    }),
+    exchange: await measure(
+      'engine agent-token exchange (key → JWT)',
+      () => engine.auth.exchangeAgentToken({ api_key: agentKey, agent_id: agent.id }, call()),
+      { count: n(2_000) },
+    ),
+    rawSign: await measure('raw token ecdsa secp256k1 sign', () => keyStore.signDigest('bench-engine-signer', digest), {
+      count: n(1_000),
+    }),
+  };
+  const signing = await engineSigning(engine, owner, agent.id, call, digest, n(1_000));
 
   // 100,000 secrets, inserted straight through the store in one transaction (listing reads no value).
   const big = await engine.vaults.create(owner, { name: 'big' }, call());
@@ -96,7 +165,13 @@ export async function benchEngine(keyStore: KeyStore, dataDir: string, scale: nu
   await engine.lock(call());
   store.close();
 
-  const measurements: Measurement[] = [...Object.values(m), listFirst, listPrefix];
+  const measurements: Measurement[] = [
+    ...Object.values(m),
+    ...Object.values(k),
+    ...(signing.measurement ? [signing.measurement] : []),
+    listFirst,
+    listPrefix,
+  ];
   return {
     suite: 'engine',
     measurements,
@@ -105,10 +180,16 @@ export async function benchEngine(keyStore: KeyStore, dataDir: string, scale: nu
       ratio('session-mode reads / bare node decrypt', m.sessionRead, m.bareDecrypt, { atLeast: 0.3 }),
       ratio('session-mode reads / strict-mode reads', m.sessionRead, m.strictRead, { atLeast: 20 }),
       ratio('session-mode writes / session-mode reads', m.sessionWrite, m.sessionRead),
+      ratio('session-mode writes: 4 writers / 1 writer', m.sessionWrite4, m.sessionWrite),
+      ratio('engine authenticate (API key) / raw token hmac', k.authKey, k.rawHmac),
+      ratio('engine authenticate (JWT) / raw token hmac', k.authJwt, k.rawHmac),
+      ratio('engine agent-token exchange / raw token hmac', k.exchange, k.rawHmac),
+      ...(signing.measurement ? [ratio('engine digest signing / raw token ecdsa sign', signing.measurement, k.rawSign)] : []),
     ],
     notes: [
       `populated ${total} secrets through the store in ${populateMs.toFixed(0)} ms`,
       `list first page p50 ${listFirst.p50Ms.toFixed(2)} ms, p99 ${listFirst.p99Ms.toFixed(2)} ms (goal: under 20 ms)`,
+      ...(signing.note ? [signing.note] : []),
     ],
   };
 }

@@ -7,6 +7,7 @@ import { createTestToken, testPin, testTokenLabel } from '../fixtures/test-token
 import type { Measurement, Ratio } from './measure.js';
 import { benchApi } from './api-bench.js';
 import { benchEngine } from './engine-bench.js';
+import { benchServe } from './serve-bench.js';
 import { type SuiteResult, benchToken } from './token-bench.js';
 
 const scale = Number(process.env.TALON_BENCH_SCALE ?? '1');
@@ -40,6 +41,9 @@ try {
 } finally {
   token.cleanup();
 }
+// A child `talon serve` with its own data folder and token (SoftHSM2 reads its configuration once
+// per process, so it cannot share this process's token).
+results.push(await benchServe(scale));
 
 const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 const markdown = [
