@@ -1,5 +1,6 @@
 import {
   constants as cryptoConstants,
+  createECDH,
   createPublicKey,
   publicEncrypt,
   randomBytes,
@@ -443,6 +444,114 @@ export class KeyStore {
       );
     });
     return this.ecPublicKey(label);
+  }
+
+  /**
+   * Put an existing secp256k1 private key (32 bytes) on the token under `label`, as a sensitive,
+   * non-extractable key that can only sign: from then on it is used like a generated one and can
+   * never be read back. The caller zeroes `privateKey`. Refuses a label already in use; a token
+   * that does not accept imported private keys answers `mechanism_unsupported`.
+   */
+  async importEcPrivateKey(label: string, privateKey: Buffer): Promise<EcPublicKey> {
+    if (privateKey.length !== 32) throw new RangeError('a secp256k1 private key is 32 bytes');
+    this.requireLogin('importing a signing key');
+    const ecdh = createECDH('secp256k1');
+    try {
+      ecdh.setPrivateKey(privateKey);
+    } catch {
+      throw new RangeError('the private key is not a valid secp256k1 key (0, or not below the curve order)');
+    }
+    const point = ecdh.getPublicKey(); // uncompressed, 65 bytes
+    const ecPoint = Buffer.concat([Buffer.from([0x04, point.length]), point]);
+    await this.run('importing a secp256k1 key', (session) => {
+      if (this.findObject(session, pkcs11js.CKO_PRIVATE_KEY, label)) {
+        throw new HsmError('key_exists', `A signing key labelled '${label}' already exists on the token.`);
+      }
+      const created: ObjectHandle[] = [];
+      try {
+        created.push(
+          this.pkcs11.C_CreateObject(session, [
+            ...residentKeyAttributes(label),
+            { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+            { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
+            { type: pkcs11js.CKA_EC_PARAMS, value: secp256k1EcParams },
+            { type: pkcs11js.CKA_VALUE, value: privateKey },
+            { type: pkcs11js.CKA_SIGN, value: true },
+          ]),
+        );
+        created.push(
+          this.pkcs11.C_CreateObject(session, [
+            { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+            { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
+            { type: pkcs11js.CKA_TOKEN, value: true },
+            { type: pkcs11js.CKA_PRIVATE, value: false },
+            { type: pkcs11js.CKA_VERIFY, value: true },
+            { type: pkcs11js.CKA_EC_PARAMS, value: secp256k1EcParams },
+            { type: pkcs11js.CKA_EC_POINT, value: ecPoint },
+            { type: pkcs11js.CKA_LABEL, value: label },
+            { type: pkcs11js.CKA_ID, value: Buffer.from(label, 'utf8') },
+          ]),
+        );
+      } catch (error) {
+        for (const handle of created) this.pkcs11.C_DestroyObject(session, handle);
+        const code = ckrCode(error);
+        if (
+          code === pkcs11js.CKR_TEMPLATE_INCONSISTENT ||
+          code === pkcs11js.CKR_ATTRIBUTE_VALUE_INVALID ||
+          code === pkcs11js.CKR_ATTRIBUTE_TYPE_INVALID ||
+          code === pkcs11js.CKR_FUNCTION_NOT_SUPPORTED
+        ) {
+          throw new HsmError(
+            'mechanism_unsupported',
+            'This token does not accept imported private keys; generate a key on the token instead.',
+            { cause: error },
+          );
+        }
+        throw error;
+      } finally {
+        ecdh.setPrivateKey(randomBytes(32)); // drop the imported scalar from the ECDH object
+      }
+    });
+    return this.ecPublicKey(label);
+  }
+
+  /**
+   * Sign a 32-byte digest with a secp256k1 private key held outside the token (1Claw's
+   * `signing_key_path` mode): the key becomes a session object for this one signature and is
+   * destroyed at once, so the scalar never sits in a JavaScript string. The caller zeroes `privateKey`.
+   */
+  async signDigestWithKey(privateKey: Buffer, digest: Buffer): Promise<EcdsaSignature & EcPublicKey> {
+    if (privateKey.length !== 32) throw new RangeError('a secp256k1 private key is 32 bytes');
+    if (digest.length !== 32) throw new RangeError('a digest to sign is 32 bytes');
+    this.requireLogin('signing');
+    const ecdh = createECDH('secp256k1');
+    try {
+      ecdh.setPrivateKey(privateKey);
+    } catch {
+      throw new RangeError('the private key is not a valid secp256k1 key (0, or not below the curve order)');
+    }
+    const publicKey = ecPointToPublicKey(ecdh.getPublicKey());
+    ecdh.setPrivateKey(randomBytes(32));
+    const raw = await this.run('signing a digest with a one-time key', async (session) => {
+      const key = this.pkcs11.C_CreateObject(session, [
+        { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PRIVATE_KEY },
+        { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_EC },
+        { type: pkcs11js.CKA_TOKEN, value: false },
+        { type: pkcs11js.CKA_PRIVATE, value: true },
+        { type: pkcs11js.CKA_SENSITIVE, value: true },
+        { type: pkcs11js.CKA_EXTRACTABLE, value: false },
+        { type: pkcs11js.CKA_EC_PARAMS, value: secp256k1EcParams },
+        { type: pkcs11js.CKA_VALUE, value: privateKey },
+        { type: pkcs11js.CKA_SIGN, value: true },
+      ]);
+      try {
+        this.pkcs11.C_SignInit(session, { mechanism: pkcs11js.CKM_ECDSA }, key);
+        return await this.calls.sign(session, digest, Buffer.alloc(64));
+      } finally {
+        this.pkcs11.C_DestroyObject(session, key);
+      }
+    });
+    return { ...normaliseEcdsaSignature(raw, digest, publicKey.publicKey), ...publicKey };
   }
 
   /** The public key and Ethereum address of the key pair labelled `label`. */

@@ -13,10 +13,17 @@ import {
   type SecretSummary,
   type SecretVersionSummary,
   type SecretWithValue,
+  type SimulationSummary,
+  type TransactionInput,
+  type TransactionSummary,
   type VaultClient,
   VaultClientError,
   type VaultSummary,
   describeByListing,
+  type HttpRequestAnswer,
+  type HttpRequestInput,
+  type RequestedSecret,
+  type SecretRequestInput,
 } from './vault-client.js';
 
 export interface HttpVaultClientOptions {
@@ -155,6 +162,80 @@ export class HttpVaultClient implements VaultClient {
     const resubmitting = Object.assign(Object.create(HttpVaultClient.prototype) as HttpVaultClient, this);
     resubmitting.approvalHeaders = { 'x-approval-id': approvalId };
     return resubmitting;
+  }
+
+  /** The configured agent id, else the `agent:<id>` subject of the agent's token. */
+  async agentId(): Promise<string> {
+    const credentials = this.options.credentials;
+    if ('agentId' in credentials && credentials.agentId) return credentials.agentId;
+    const { accessToken } = await this.tokens.token();
+    try {
+      const payload = JSON.parse(Buffer.from(accessToken.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+        sub?: unknown;
+      };
+      if (typeof payload.sub === 'string' && payload.sub.startsWith('agent:')) return payload.sub.slice(6);
+    } catch {
+      // not a JWT Talon made: fall through
+    }
+    throw new VaultClientError(400, 'agent_required', 'Set ONECLAW_AGENT_ID: transactions need the agent id.');
+  }
+
+  async submitTransaction(transaction: TransactionInput, idempotencyKey: string): Promise<TransactionSummary> {
+    return this.call({
+      method: 'POST',
+      path: `${await this.agentPath()}/transactions`,
+      body: transaction,
+      headers: { 'idempotency-key': idempotencyKey },
+    });
+  }
+
+  async signTransaction(transaction: TransactionInput, idempotencyKey?: string): Promise<TransactionSummary> {
+    return this.call({
+      method: 'POST',
+      path: `${await this.agentPath()}/transactions/sign`,
+      body: transaction,
+      ...(idempotencyKey ? { headers: { 'idempotency-key': idempotencyKey } } : {}),
+    });
+  }
+
+  async simulateTransaction(transaction: TransactionInput): Promise<SimulationSummary> {
+    return this.call({ method: 'POST', path: `${await this.agentPath()}/transactions/simulate`, body: transaction });
+  }
+
+  async listTransactions(options: { includeSignedTx?: boolean } = {}): Promise<TransactionSummary[]> {
+    const query = options.includeSignedTx ? '?include_signed_tx=true' : '';
+    const body = await this.call<{ transactions: TransactionSummary[] }>({
+      method: 'GET',
+      path: `${await this.agentPath()}/transactions${query}`,
+    });
+    return body.transactions;
+  }
+
+  async getTransaction(transactionId: string, options: { includeSignedTx?: boolean } = {}): Promise<TransactionSummary> {
+    const query = options.includeSignedTx ? '?include_signed_tx=true' : '';
+    return this.call({
+      method: 'GET',
+      path: `${await this.agentPath()}/transactions/${encodeURIComponent(transactionId)}${query}`,
+    });
+  }
+
+  private async agentPath(): Promise<string> {
+    return `/v1/agents/${encodeURIComponent(await this.agentId())}`;
+  }
+
+  async httpRequest(request: HttpRequestInput): Promise<HttpRequestAnswer> {
+    const { vault_id, ...rest } = request;
+    return this.call({
+      method: 'POST',
+      path: '/v1/http-request',
+      body: { ...rest, vault_id: vault_id ?? (await this.vaultId()) },
+    });
+  }
+
+  async requestSecret(request: SecretRequestInput): Promise<RequestedSecret> {
+    const { vault_id, ...body } = request;
+    const vault = encodeURIComponent(vault_id ?? (await this.vaultId()));
+    return this.call({ method: 'POST', path: `/v1/vaults/${vault}/secret-requests`, body });
   }
 
   async grantAccess(vaultId: string, grant: AccessGrant): Promise<PolicySummary> {

@@ -3,6 +3,7 @@ import { approvalWaitingClientFor, defaultApprovalWaitMs, registerApprovalTools 
 import { registerSecretTools } from './tools/secret-tools.js';
 import { registerSecretsResource } from './tools/secrets-resource.js';
 import { registerShareTools } from './tools/share-tools.js';
+import { registerTransactionTools } from './tools/transaction-tools.js';
 import type { UnexpectedErrorReport } from './tools/tool-outcome.js';
 import { registerVaultTools } from './tools/vault-tools.js';
 import type { VaultClient, VaultClientFor } from './vault-client.js';
@@ -38,6 +39,7 @@ export function registerTalonTools(
   registerSecretsResource(server, clientFor, report);
   registerShareTools(server, clientFor, report);
   registerApprovalTools(server, clientFor, report);
+  registerTransactionTools(server, clientFor, report);
 }
 
 /** TALON_MCP_APPROVAL_WAIT_SECONDS, when set to a whole number of seconds (0 = answer at once). */

@@ -24,6 +24,10 @@ export interface VaultClient {
   createVault(vault: { name: string; description?: string }): Promise<VaultSummary>;
   listVaults(): Promise<VaultSummary[]>;
   grantAccess(vaultId: string, grant: AccessGrant): Promise<PolicySummary>;
+  /** http_request: Talon sends it with its `{{secret:path}}` placeholders filled in (needs `use`); the answer comes back masked. */
+  httpRequest(request: HttpRequestInput): Promise<HttpRequestAnswer>;
+  /** request_secret: ask the human to store a credential; resolves with where it was stored, never the value. */
+  requestSecret(request: SecretRequestInput): Promise<RequestedSecret>;
   /** 1Claw's POST /v1/secrets/{secret_id}/share. */
   shareSecret(secretId: string, share: ShareInput): Promise<ShareCreated>;
   /** An approval this agent asked for (GET /v1/approvals/{id}/status). */
@@ -32,6 +36,65 @@ export interface VaultClient {
   waitForApproval(approvalId: string, options: ApprovalWaitOptions): Promise<ApprovalStatusSummary>;
   /** The same client, resubmitting its calls with this approval (X-Approval-ID). */
   withApproval(approvalId: string): VaultClient;
+  /** The agent this client acts as: transactions are always the agent's own. */
+  agentId(): Promise<string>;
+  /** 1Claw's POST /v1/agents/{id}/transactions; a reverted simulate_first throws 422 `simulation_failed`. */
+  submitTransaction(transaction: TransactionInput, idempotencyKey: string): Promise<TransactionSummary>;
+  /** POST …/transactions/sign: signed, never sent. */
+  signTransaction(transaction: TransactionInput, idempotencyKey?: string): Promise<TransactionSummary>;
+  simulateTransaction(transaction: TransactionInput): Promise<SimulationSummary>;
+  listTransactions(options?: { includeSignedTx?: boolean }): Promise<TransactionSummary[]>;
+  getTransaction(transactionId: string, options?: { includeSignedTx?: boolean }): Promise<TransactionSummary>;
+}
+
+/** 1Claw's SubmitTransactionRequest (EVM fields). */
+export interface TransactionInput {
+  to: string;
+  /** Decimal string in the chain's major unit ("0.01" ETH). */
+  value: string;
+  chain: string;
+  data?: string;
+  signing_key_path?: string;
+  nonce?: number;
+  gas_price?: string;
+  gas_limit?: number;
+  max_fee_per_gas?: string;
+  max_priority_fee_per_gas?: string;
+  simulate_first?: boolean;
+  approval_id?: string;
+}
+
+/** 1Claw's TransactionResponse (the fields the tools show). */
+export interface TransactionSummary {
+  id: string;
+  chain: string;
+  chain_id: number;
+  from?: string;
+  to: string;
+  value?: string;
+  value_wei: string;
+  status: string;
+  signed_tx?: string | null;
+  tx_hash: string | null;
+  error_message: string | null;
+  note?: string | null;
+  simulation_status?: string | null;
+  receipt_status?: string | null;
+  block_number?: number | null;
+  created_at: string;
+}
+
+/** 1Claw's SimulationResponse. */
+export interface SimulationSummary {
+  simulation_id: string;
+  status: string;
+  gas_used: number | null;
+  gas_estimate_usd?: string | null;
+  balance_changes: { address: string; change: string; token_symbol?: string | null }[];
+  error: string | null;
+  error_human_readable?: string | null;
+  revert_reason: string | null;
+  tenderly_dashboard_url?: string | null;
 }
 
 /** 1Claw's CreateShareRequest, as share_secret sends it. */
@@ -75,7 +138,7 @@ export interface ApprovalWaitOptions {
  */
 export type VaultClientFor = (request: { authInfo?: AuthInfo }) => VaultClient;
 
-export { rotationCharsets, secretTypes, type SecretType } from '../main/engine/schemas.js';
+export { httpRequestMethods, rotationCharsets, secretTypes, type SecretType } from '../main/engine/schemas.js';
 import type { rotationCharsets } from '../main/engine/schemas.js';
 export type RotationCharset = (typeof rotationCharsets)[number];
 
@@ -195,4 +258,47 @@ export class VaultClientError extends Error {
     this.detail = detail;
     this.approvalId = approvalId;
   }
+}
+
+/** http_request's input (POST /v1/http-request): placeholders `{{secret:path}}` in url, header values and body. */
+export interface HttpRequestInput {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Default: the client's vault. */
+  vault_id?: string;
+}
+
+/** What came back, every used value (and its encoded forms) masked as `***`. */
+export interface HttpRequestAnswer {
+  status: number;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  redirects: number;
+}
+
+/** request_secret's input (POST /v1/vaults/{id}/secret-requests). */
+export interface SecretRequestInput {
+  path: string;
+  description: string;
+  type?: string;
+  /** Default: the client's vault. */
+  vault_id?: string;
+}
+
+/** A requested credential, once the human stored it: where, never the value. */
+export interface RequestedSecret {
+  status: 'stored';
+  approval_id: string;
+  secret: {
+    id: string;
+    path: string;
+    type: string;
+    version: number;
+    metadata: Record<string, unknown>;
+    created_at: string;
+    expires_at: string | null;
+  };
 }

@@ -11,12 +11,25 @@ import {
   type SecretSummary,
   type SecretVersionSummary,
   type SecretWithValue,
+  type SimulationSummary,
+  type TransactionInput,
+  type TransactionSummary,
   type VaultClient,
   VaultClientError,
   type VaultSummary,
   describeByListing,
+  type HttpRequestAnswer,
+  type HttpRequestInput,
+  type RequestedSecret,
+  type SecretRequestInput,
 } from '../../mcp/vault-client.js';
-import { type CallContext, type Engine, type Principal, TalonError } from '../engine/index.js';
+import {
+  type CallContext,
+  type Engine,
+  type Principal,
+  TalonError,
+  type TransactionAnswer,
+} from '../engine/index.js';
 
 /** Listing pages asked of the engine at once (its maximum). */
 const listPageSize = 1000;
@@ -92,6 +105,18 @@ export class EngineVaultClient implements VaultClient {
     return this.answer(() => this.engine.vaults.list(this.principal));
   }
 
+  httpRequest(request: HttpRequestInput): Promise<HttpRequestAnswer> {
+    const body = { ...request, vault_id: request.vault_id ?? this.vault };
+    return this.answer(() => this.engine.use.httpRequest(this.principal, body, this.call()));
+  }
+
+  requestSecret(request: SecretRequestInput): Promise<RequestedSecret> {
+    const { vault_id, ...body } = request;
+    return this.answer(() =>
+      this.engine.use.requestSecret(this.principal, vault_id ?? this.vault, body, this.call()),
+    );
+  }
+
   grantAccess(vaultId: string, grant: AccessGrant): Promise<PolicySummary> {
     return this.answer(() => this.engine.policies.create(this.principal, vaultId, grant, this.call()));
   }
@@ -115,6 +140,38 @@ export class EngineVaultClient implements VaultClient {
       });
       return this.engine.approvals.status(this.principal, approval.id, this.call());
     });
+  }
+
+  async agentId(): Promise<string> {
+    return this.principal.id;
+  }
+
+  submitTransaction(transaction: TransactionInput, idempotencyKey: string): Promise<TransactionSummary> {
+    return this.answer(async () =>
+      simulationFailedAsError(
+        await this.engine.transactions.submit(this.principal, this.principal.id, transaction, this.call(), idempotencyKey),
+      ),
+    );
+  }
+
+  signTransaction(transaction: TransactionInput, idempotencyKey?: string): Promise<TransactionSummary> {
+    return this.answer(async () =>
+      simulationFailedAsError(
+        await this.engine.transactions.sign(this.principal, this.principal.id, transaction, this.call(), idempotencyKey),
+      ),
+    );
+  }
+
+  simulateTransaction(transaction: TransactionInput): Promise<SimulationSummary> {
+    return this.answer(() => this.engine.transactions.simulate(this.principal, this.principal.id, transaction, this.call()));
+  }
+
+  listTransactions(options: { includeSignedTx?: boolean } = {}): Promise<TransactionSummary[]> {
+    return this.answer(() => this.engine.transactions.list(this.principal, this.principal.id, options));
+  }
+
+  getTransaction(transactionId: string, options: { includeSignedTx?: boolean } = {}): Promise<TransactionSummary> {
+    return this.answer(() => this.engine.transactions.get(this.principal, this.principal.id, transactionId, options));
   }
 
   withApproval(approvalId: string): VaultClient {
@@ -143,4 +200,12 @@ export class EngineVaultClient implements VaultClient {
       throw error;
     }
   }
+}
+
+/** A reverted simulate_first, as `/v1` answers it (422, code simulation_failed), for the tools. */
+function simulationFailedAsError(answer: TransactionAnswer): TransactionSummary {
+  if (answer.statusCode === 422) {
+    throw new VaultClientError(422, 'simulation_failed', answer.body.error_message ?? 'The simulation failed.');
+  }
+  return answer.body;
 }

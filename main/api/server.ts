@@ -31,6 +31,8 @@ import { registerSecretRoutes } from './routes/secret-routes.js';
 import { registerUiRoutes } from './routes/ui-routes.js';
 import { registerUseRoutes } from './routes/use-routes.js';
 import { registerVaultRoutes } from './routes/vault-routes.js';
+import { registerChainRoutes } from './routes/chain-routes.js';
+import { registerTransactionRoutes } from './routes/transaction-routes.js';
 
 export interface ApiServerOptions {
   engine: Engine;
@@ -161,6 +163,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     registerShareRoutes(authenticated, context);
     registerApprovalRoutes(authenticated, context);
     registerEventRoutes(authenticated, context);
+    registerTransactionRoutes(authenticated, context);
+    registerChainRoutes(authenticated, context);
   });
   await registerMcpEndpoint(app, options.engine, { now });
   await registerUiRoutes(app, options.engine, { rendererDir: options.rendererDir });

@@ -5,6 +5,7 @@ import { newId } from './ids.js';
 import type { AgentPrincipal, CallContext, Principal } from './principal.js';
 import { createAgentRequestSchema, parseRequest, updateAgentRequestSchema } from './schemas.js';
 import { TalonError } from './talon-error.js';
+import { type TxGuardrails, guardrailInfo, mergeGuardrails, readGuardrails } from './tx-guardrails.js';
 
 /** 1Claw's AgentResponse (the fields Talon has). */
 export interface AgentInfo {
@@ -23,6 +24,15 @@ export interface AgentInfo {
   created_at: string;
   updated_at: string;
   last_active_at: string | null;
+  /** The address of the agent's token-held signing key, once it has one (1Claw's evm_address). */
+  evm_address: string | null;
+  /** Transaction guardrails (tx-guardrails.ts); null when unset. */
+  tx_to_allowlist: string[] | null;
+  tx_max_value: string | null;
+  tx_daily_limit: string | null;
+  tx_allowed_chains: string[] | null;
+  tx_max_per_day: number | null;
+  tx_auto_approve_max_value: string | null;
 }
 
 export interface AgentCreated {
@@ -53,7 +63,7 @@ export class AgentService {
       createdAt: now,
       updatedAt: now,
       lastActiveAt: null,
-      guardrailsJson: null,
+      guardrailsJson: guardrailsJson(mergeGuardrails({}, request)),
     };
     const apiKey = generateApiKey('agent');
     this.context.store.transaction(() => {
@@ -66,7 +76,7 @@ export class AgentService {
 
   list(principal: Principal): AgentInfo[] {
     this.requireHuman(principal, 'list agents');
-    return this.context.store.agents.list().map(agentInfo);
+    return this.context.store.agents.list().map((agent) => agentInfo(agent, this.evmAddress(agent.id)));
   }
 
   get(principal: Principal, agentId: string): AgentInfo {
@@ -74,7 +84,8 @@ export class AgentService {
     if (principal.type === 'agent' && principal.id !== agentId.toLowerCase()) {
       throw new TalonError('forbidden', 'An agent can only read itself (GET /v1/agents/me).');
     }
-    return agentInfo(this.requireAgent(agentId));
+    const agent = this.requireAgent(agentId);
+    return agentInfo(agent, this.evmAddress(agent.id));
   }
 
   update(principal: Principal, agentId: string, body: unknown, call: CallContext): AgentInfo {
@@ -94,11 +105,12 @@ export class AgentService {
           request.token_ttl_seconds === undefined ? current.tokenTtlSeconds : request.token_ttl_seconds,
         expiresAt: request.expires_at === undefined ? current.expiresAt : request.expires_at,
         isActive: request.is_active ?? current.isActive,
+        guardrailsJson: guardrailsJson(mergeGuardrails(readGuardrails(current.guardrailsJson), request)),
         updatedAt: this.now(),
       };
       this.context.store.agents.update(next);
       this.record(principal, 'agent.update', next, call);
-      return agentInfo(next);
+      return agentInfo(next, this.evmAddress(next.id));
     });
   }
 
@@ -174,9 +186,17 @@ export class AgentService {
   private now(): string {
     return this.context.options.now().toISOString();
   }
+
+  private evmAddress(agentId: string): string | null {
+    return this.context.store.signingKeys.get(agentId, 'evm')?.address ?? null;
+  }
 }
 
-export function agentInfo(agent: AgentRow): AgentInfo {
+function guardrailsJson(guardrails: TxGuardrails): string | null {
+  return Object.keys(guardrails).length === 0 ? null : JSON.stringify(guardrails);
+}
+
+export function agentInfo(agent: AgentRow, evmAddress: string | null = null): AgentInfo {
   return {
     id: agent.id,
     name: agent.name,
@@ -192,6 +212,8 @@ export function agentInfo(agent: AgentRow): AgentInfo {
     created_at: agent.createdAt,
     updated_at: agent.updatedAt,
     last_active_at: agent.lastActiveAt,
+    evm_address: evmAddress,
+    ...guardrailInfo(readGuardrails(agent.guardrailsJson)),
   };
 }
 

@@ -20,6 +20,9 @@ import { UserService } from './user-service.js';
 import { TalonError } from './talon-error.js';
 import { ValueBarrier } from './value-barrier.js';
 import { VaultService } from './vault-service.js';
+import { ChainRegistry } from './chain-registry.js';
+import { SigningKeyService } from './signing-keys.js';
+import { TransactionService } from './transaction-service.js';
 
 export interface EngineStatus {
   unlocked: boolean;
@@ -51,6 +54,12 @@ export class Engine {
   readonly users: UserService;
   /** Set-up, unlock (PIN + TOTP), lock and auto-lock (talon-lifecycle.ts). */
   readonly lifecycle: TalonLifecycle;
+  /** EVM chains and their RPC URLs (chain-registry.ts). */
+  readonly chains: ChainRegistry;
+  /** Agents' token-held signing keys (signing-keys.ts). */
+  readonly signingKeys: SigningKeyService;
+  /** The crypto transaction proxy (transaction-service.ts). */
+  readonly transactions: TransactionService;
   private readonly context: EngineContext;
   /** The token, with the barrier over it; null until set-up creates it (a new data folder). */
   private token: { keyStore: KeyStore; barrier: ValueBarrier } | null = null;
@@ -131,6 +140,9 @@ export class Engine {
     );
     this.use = new SecretUseService(this.context, this.secrets, resolved.outbound);
     this.pairings = new PairingService(this.context);
+    this.chains = new ChainRegistry(this.context);
+    this.signingKeys = new SigningKeyService(this.context);
+    this.transactions = new TransactionService(this.context, this.chains, this.signingKeys);
   }
 
   get isUnlocked(): boolean {

@@ -27,3 +27,6 @@ export type { ShareInfo, ShareListItem, SharedSecret, ShareStatus } from './shar
 export type { Decision, Permission } from './policy-decision.js';
 export * from './schemas.js';
 export { hsmToTalonError } from './value-barrier.js';
+export type { TransactionAnswer, TransactionInfo, SimulationInfo } from './transaction-service.js';
+export type { ChainInfo } from './chain-registry.js';
+export type { SigningKeyInfo } from './signing-keys.js';

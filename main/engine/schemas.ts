@@ -4,6 +4,7 @@ import { normalizePathGlob } from './path-glob.js';
 import { policyConditionsSchema } from './policy-conditions.js';
 import { permissions } from './policy-decision.js';
 import { TalonError } from './talon-error.js';
+import { txGuardrailFields } from './tx-guardrails.js';
 
 /**
  * The request contract shared by the REST routes, the MCP tools and the UI: 1Claw's field names,
@@ -220,6 +221,8 @@ export type UpdatePolicyRequest = z.output<typeof updatePolicyRequestSchema>;
 const agentFields = {
   name: displayName,
   description,
+  /** Transaction guardrails with 1Claw's names, and Talon's auto-approve threshold (tx-guardrails.ts). */
+  ...txGuardrailFields,
   scopes: z
     .array(
       z

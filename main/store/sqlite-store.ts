@@ -11,6 +11,11 @@ import { createPolicyRepository } from './policy-repository.js';
 import { RowCache } from './row-cache.js';
 import { createSecretRepository } from './secret-repository.js';
 import { createThrottleRepository } from './throttle-repository.js';
+import {
+  createChainSettingRepository,
+  createSigningKeyRepository,
+  createTransactionRepository,
+} from './transaction-repository.js';
 import type { Store } from './store.js';
 import { createUserRepository } from './user-repository.js';
 import { createVaultRepository } from './vault-repository.js';
@@ -78,6 +83,9 @@ export function openSqliteStore(file: string): SqliteStore {
     approvals: createApprovalRepository(db),
     shares: createShareRepository(db),
     accessGrants: createAccessGrantRepository(db),
+    signingKeys: createSigningKeyRepository(db),
+    chainSettings: createChainSettingRepository(db),
+    transactions: createTransactionRepository(db),
     // BEGIN IMMEDIATE takes the write lock first, so two writers queue (busy_timeout) instead of
     // both reading and then one failing to upgrade its read to a write.
     transaction: (fn, options) => {

@@ -362,6 +362,23 @@ export type { NewShare, ShareRecipientType, ShareRepository, ShareRow } from './
 import type { ApprovalRepository } from './approval-repository.js';
 import type { AccessGrantRepository } from './grant-repository.js';
 import type { ShareRepository } from './share-repository.js';
+export type {
+  ChainSettingRepository,
+  ChainSettingRow,
+  IdempotencyRow,
+  SigningKeyOrigin,
+  SigningKeyRepository,
+  SigningKeyRow,
+  TransactionRepository,
+  TransactionRow,
+  TransactionStatus,
+  TxDailyTotalRow,
+} from './transaction-repository.js';
+import type {
+  ChainSettingRepository,
+  SigningKeyRepository,
+  TransactionRepository,
+} from './transaction-repository.js';
 
 export interface Store {
   vaults: VaultRepository;
@@ -376,6 +393,9 @@ export interface Store {
   approvals: ApprovalRepository;
   shares: ShareRepository;
   accessGrants: AccessGrantRepository;
+  signingKeys: SigningKeyRepository;
+  chainSettings: ChainSettingRepository;
+  transactions: TransactionRepository;
   /**
    * Runs `fn` as one write transaction, taken at the start (so concurrent writers, in this process
    * or another, queue instead of failing), committed when `fn` returns and rolled back when it

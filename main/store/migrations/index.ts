@@ -3,6 +3,7 @@ import { updateToSchemaVersion0010 } from './0010-initial.js';
 import { updateToSchemaVersion0020 } from './0020-lean-audit-indexes.js';
 import { updateToSchemaVersion0030 } from './0030-human-side.js';
 import { updateToSchemaVersion0040 } from './0040-shares-and-approvals.js';
+import { updateToSchemaVersion0060 } from './0060-transactions.js';
 
 export interface Migration {
   /** The `user_version` the database has once this migration ran. Numbers step by 10. */
@@ -16,6 +17,7 @@ export const migrations: readonly Migration[] = [
   { version: 20, update: updateToSchemaVersion0020 },
   { version: 40, update: updateToSchemaVersion0040 },
   { version: 30, update: updateToSchemaVersion0030 },
+  { version: 60, update: updateToSchemaVersion0060 },
 ];
 
 /** Throws unless the versions are positive integers that only grow. */
