@@ -63,6 +63,11 @@ describe('the tool list', () => {
         'rotate_and_store',
         'rotate_generate',
         'share_secret',
+        'simulate_transaction',
+        'submit_transaction',
+        'sign_transaction',
+        'list_transactions',
+        'get_transaction',
       ].sort(),
     );
     expect(client.getServerVersion()).toEqual({ name: 'talon', version: talonMcpVersion });
