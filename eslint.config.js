@@ -41,8 +41,9 @@ const layers = [
   {
     target: './mcp',
     from: './main',
-    // The shared contract: request schemas and the env-bundle rules, both pure.
-    except: ['./engine/schemas.ts', './engine/env-bundle.ts', './client'],
+    // The shared contract: request schemas and the env-bundle rules, both pure. talon-mcp keeps
+    // its pairings in the user's Talon config folder, which talon-config.ts locates.
+    except: ['./engine/schemas.ts', './engine/env-bundle.ts', './client', './cli/talon-config.ts'],
     message: 'MCP tools are written against the VaultClient interface and engine schemas only.',
   },
   {
