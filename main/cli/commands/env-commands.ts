@@ -175,7 +175,9 @@ export function registerImportCommand(program: Command): void {
             );
             const count = (action: string) => plan.filter((p) => p.action === action).length;
             console.log(
-              `${flags.dryRun ? 'Dry run: nothing changed. ' : ''}${count('create')} created, ${count('overwrite')} overwritten, ${count('skip')} skipped${conflicts.length ? `, ${conflicts.length} conflicting` : ''}.`,
+              flags.dryRun
+                ? `Dry run, nothing changed: ${count('create')} to create, ${count('overwrite')} to overwrite, ${count('skip')} to skip${conflicts.length ? `, ${conflicts.length} already there (the import would fail; see --on-conflict)` : ''}.`
+                : `${count('create')} created, ${count('overwrite')} overwritten, ${count('skip')} skipped.`,
             );
           });
         },

@@ -123,6 +123,8 @@ export function registerMaintenanceCommands(program: Command): void {
             return;
           }
           const dataDir = dataDirOf(flags);
+          // The backup is checked in full before anything here is created or touched (and again as it is copied).
+          await verifyBackup(from).catch(asCliError);
           const { mkdirSync } = await import('node:fs');
           mkdirSync(dataDir, { recursive: true, mode: 0o700 });
           const lock = lockDataFolder(dataDir);
@@ -137,8 +139,6 @@ export function registerMaintenanceCommands(program: Command): void {
                 `${dataDir} already holds a Talon. Restore into an empty folder (--data-dir), or replace it with --force.`,
               );
             }
-            // The backup is checked in full before anything here is touched.
-            await verifyBackup(from).catch(asCliError);
             if (occupied) {
               for (const file of [databaseFile, `${databaseFile}-wal`, `${databaseFile}-shm`])
                 rmSync(file, { force: true });
