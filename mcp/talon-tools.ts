@@ -4,6 +4,7 @@ import { registerSecretTools } from './tools/secret-tools.js';
 import { registerSecretsResource } from './tools/secrets-resource.js';
 import { registerShareTools } from './tools/share-tools.js';
 import { registerTransactionTools } from './tools/transaction-tools.js';
+import { registerUseTools } from './tools/use-tools.js';
 import type { UnexpectedErrorReport } from './tools/tool-outcome.js';
 import { registerVaultTools } from './tools/vault-tools.js';
 import type { VaultClient, VaultClientFor } from './vault-client.js';
@@ -40,6 +41,7 @@ export function registerTalonTools(
   registerShareTools(server, clientFor, report);
   registerApprovalTools(server, clientFor, report);
   registerTransactionTools(server, clientFor, report);
+  registerUseTools(server, clientFor, report);
 }
 
 /** TALON_MCP_APPROVAL_WAIT_SECONDS, when set to a whole number of seconds (0 = answer at once). */

@@ -68,6 +68,8 @@ describe('the tool list', () => {
         'sign_transaction',
         'list_transactions',
         'get_transaction',
+        'http_request',
+        'request_secret',
       ].sort(),
     );
     expect(client.getServerVersion()).toEqual({ name: 'talon', version: talonMcpVersion });
