@@ -212,7 +212,7 @@ export class UserService {
     const matches = await verifyPassword(request.password, user?.passwordHash ?? (await dummyHash));
     if (!user || !user.passwordHash || !matches || !user.isActive) {
       const { failures } = this.throttle.fail(subject, call.now);
-      const reason = !user ? 'unknown email' : !user.isActive ? 'user disabled' : 'wrong password';
+      const reason = !user ? 'unknown email' : !matches ? 'wrong password' : 'user disabled';
       this.context.audit.append({
         action: 'auth.login',
         actor: user ? { type: 'user', id: user.id } : { type: 'anonymous', id: null },
@@ -222,7 +222,7 @@ export class UserService {
       });
       throw new TalonError(
         'unauthenticated',
-        user && !user.isActive
+        user && matches && !user.isActive
           ? 'This user is disabled. Ask the owner to enable it.'
           : 'The email or password is wrong. Check both and try again.',
       );
