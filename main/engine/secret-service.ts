@@ -498,6 +498,7 @@ export class SecretService {
         return;
       } catch (error) {
         if (!TalonError.is(error)) throw error;
+        error.details.policy_id ??= decision.policyId;
         waiting = error;
       }
     }
