@@ -161,7 +161,9 @@ function Shell() {
         </ul>
         <div className="sidebar-footer">
           <p className="token-line" title="The token that holds Talon's keys">
-            {status?.token ? `${status.token.model || status.token.label} · ${status.token.serial}` : 'Token'}
+            {status?.token
+              ? [status.token.model || status.token.label, status.token.serial].filter(Boolean).join(' · ')
+              : 'Token'}
           </p>
           <button type="button" className="button button-secondary lock-button" onClick={lock}>
             Lock Talon

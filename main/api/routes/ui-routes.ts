@@ -116,7 +116,7 @@ async function sessionStatus(app: FastifyInstance, engine: Engine, request: Fast
     unlocked,
     signed_in: unlocked && hasBrowserSession(request),
     mfa_enabled: talon.mfa_enabled === true,
-    token: (talon.token as object | undefined) ?? engineStatus.token,
+    token: talon.token ? { ...engineStatus.token, ...(talon.token as object) } : engineStatus.token,
     features: available,
     connection: {
       base_url: `http://${request.headers.host ?? '127.0.0.1:7417'}`,

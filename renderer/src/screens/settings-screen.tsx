@@ -99,6 +99,7 @@ export function SettingsScreen({ onSettings }: { onSettings: (settings: DeskSett
             <ErrorNote>The token does not answer. Check that it is connected, then restart Talon.</ErrorNote>
           )}
           <h3>Vault key modes</h3>
+          {vaults.data && vaults.data.length === 0 ? <p className="small muted">No vaults yet.</p> : null}
           <ul className="plain-list">
             {(vaults.data ?? []).map((vault) => (
               <li key={vault.id}>

@@ -1,13 +1,14 @@
 import { useState } from 'react';
-import type { DeskShare } from '../contract/talon-desk.js';
+import type { DeskShare, DeskSharedSecret } from '../contract/talon-desk.js';
 import { useDesk, useLoad } from '../desk-context.js';
 import { formatDate } from '../model/format.js';
-import { Badge, EmptyState, ErrorNote, Loading, PageHeader, Unavailable } from '../ui/controls.js';
+import { Badge, Dialog, EmptyState, ErrorNote, Loading, PageHeader, Unavailable } from '../ui/controls.js';
 
 /** Shares you made (revoke) and shares made to you (accept or decline). */
 export function SharesScreen() {
   const { desk, run, status } = useDesk();
   const [direction, setDirection] = useState<'outbound' | 'inbound'>('outbound');
+  const [opened, setOpened] = useState<DeskSharedSecret | null>(null);
   const available = status?.features.shares === true;
   const shares = useLoad(
     () => (available ? desk.listShares(direction) : Promise.resolve([])),
@@ -35,6 +36,14 @@ export function SharesScreen() {
       `Share ${action === 'revoke' ? 'revoked' : `${action}ed`}.`,
     );
     if (done) shares.reload();
+  }
+
+  async function open(share: DeskShare) {
+    const secret = await run(() => desk.accessShare(share.id));
+    if (secret) {
+      setOpened(secret);
+      shares.reload();
+    }
   }
 
   return (
@@ -129,12 +138,28 @@ export function SharesScreen() {
                         Decline
                       </button>
                     </>
-                  ) : null}
+                  ) : (
+                    <button type="button" className="button button-small" onClick={() => void open(share)}>
+                      Open
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}
           </tbody>
         </table>
+      ) : null}
+      {opened ? (
+        <Dialog title={opened.path} onClose={() => setOpened(null)}>
+          <p className="small muted">
+            Read {opened.access_count}
+            {opened.max_access_count ? ` of ${opened.max_access_count}` : ''} times. Closing this forgets the
+            value.
+          </p>
+          <pre className="code-block" data-testid="shared-value">
+            {opened.value}
+          </pre>
+        </Dialog>
       ) : null}
     </div>
   );

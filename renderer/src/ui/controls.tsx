@@ -95,26 +95,39 @@ export function Badge({
   return <span className={`badge badge-${tone}`}>{children}</span>;
 }
 
-const typeGlyphs: Record<SecretType, { glyph: string; label: string }> = {
-  api_key: { glyph: '⚿', label: 'API key' },
-  password: { glyph: '✱', label: 'Password' },
-  private_key: { glyph: '◆', label: 'Private key' },
-  certificate: { glyph: '▣', label: 'Certificate' },
-  file: { glyph: '▤', label: 'File' },
-  note: { glyph: '✎', label: 'Note' },
-  ssh_key: { glyph: '⌁', label: 'SSH key' },
-  env_bundle: { glyph: '≡', label: 'Env bundle' },
+/** One outline icon per secret type (24×24, drawn with the text colour). */
+const typeIcons: Record<SecretType, { label: string; path: string }> = {
+  api_key: {
+    label: 'API key',
+    path: 'M15 7a4 4 0 1 1-3.9 4.9L4 19v-3h3v-3h3l1.1-1.1A4 4 0 0 1 15 7zm1 3h.01',
+  },
+  password: { label: 'Password', path: 'M6 11h12v9H6zM8 11V8a4 4 0 0 1 8 0v3M12 15v2' },
+  private_key: { label: 'Private key', path: 'M12 3l8 4v5c0 5-3.5 8-8 9-4.5-1-8-4-8-9V7zM12 10v4M10 12h4' },
+  certificate: { label: 'Certificate', path: 'M4 5h16v10H4zM8 9h8M8 12h5M14 15l-1 5 3-2 3 2-1-5' },
+  file: { label: 'File', path: 'M6 3h8l4 4v14H6zM14 3v4h4M9 13h6M9 17h6' },
+  note: { label: 'Note', path: 'M5 4h14v16H5zM8 8h8M8 12h8M8 16h5' },
+  ssh_key: { label: 'SSH key', path: 'M3 5h18v14H3zM7 10l3 2-3 2M12 15h5' },
+  env_bundle: { label: 'Env bundle', path: 'M4 6h3M10 6h10M4 12h3M10 12h10M4 18h3M10 18h10' },
 };
 
 export function typeLabel(type: string): string {
-  return typeGlyphs[type as SecretType]?.label ?? type;
+  return typeIcons[type as SecretType]?.label ?? type;
 }
 
 export function TypeIcon({ type }: { type: string }) {
-  const known = typeGlyphs[type as SecretType] ?? { glyph: '•', label: type };
+  const known = typeIcons[type as SecretType] ?? { label: type, path: 'M12 12h.01' };
   return (
     <span className={`type-icon type-${type}`} title={known.label} aria-label={known.label} role="img">
-      {known.glyph}
+      <svg viewBox="0 0 24 24" width="15" height="15" aria-hidden="true">
+        <path
+          d={known.path}
+          fill="none"
+          stroke="currentColor"
+          strokeWidth="1.8"
+          strokeLinecap="round"
+          strokeLinejoin="round"
+        />
+      </svg>
     </span>
   );
 }
