@@ -166,7 +166,9 @@ export function runMasked(
     });
     child.on('close', (code, signal) => {
       for (const [name, handler] of handlers) process.off(name, handler);
-      void Promise.all(pipes).then(() => resolve(signal ? 128 + (constants.signals[signal] ?? 0) : (code ?? 1)));
+      void Promise.all(pipes).then(() =>
+        resolve(signal ? 128 + (constants.signals[signal] ?? 0) : (code ?? 1)),
+      );
     });
   });
 }

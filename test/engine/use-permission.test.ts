@@ -106,7 +106,11 @@ describe('the use permission', () => {
       t.engine.use.resolve(agent, vaultId, { paths: ['other/db'] }, t.call()),
       'forbidden',
     );
-    const audit = t.engine.queryAudit(t.owner, { actorId: agent.id, action: 'secret.use', outcome: 'denied' });
+    const audit = t.engine.queryAudit(t.owner, {
+      actorId: agent.id,
+      action: 'secret.use',
+      outcome: 'denied',
+    });
     expect(audit.events[0]).toMatchObject({ path: 'other/db' });
   });
 
@@ -132,7 +136,10 @@ describe('the use permission', () => {
       t.call(),
     );
     await t.engine.use.resolve(t.owner, vaultId, { paths: ['once/token'] }, t.call());
-    await expectTalonError(t.engine.use.resolve(t.owner, vaultId, { paths: ['once/token'] }, t.call()), 'gone');
+    await expectTalonError(
+      t.engine.use.resolve(t.owner, vaultId, { paths: ['once/token'] }, t.call()),
+      'gone',
+    );
   });
 
   it('the policy simulator answers for use', async () => {
