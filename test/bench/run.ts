@@ -9,6 +9,7 @@ import { benchApi } from './api-bench.js';
 import { benchEngine } from './engine-bench.js';
 import { benchServe } from './serve-bench.js';
 import { type SuiteResult, benchToken } from './token-bench.js';
+import { benchTransactions } from './transaction-bench.js';
 
 const scale = Number(process.env.TALON_BENCH_SCALE ?? '1');
 
@@ -38,6 +39,7 @@ try {
   asyncStore.close();
   results.push(await benchEngine(token.keyStore, token.dataDir, scale));
   results.push(await benchApi(token.keyStore, token.dataDir, scale));
+  results.push(await benchTransactions(token.keyStore, token.dataDir, scale));
 } finally {
   token.cleanup();
 }
