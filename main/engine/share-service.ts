@@ -22,7 +22,8 @@ import { TalonError } from './talon-error.js';
  *   scopes, policies, the crypto-proxy rule), with the `read` permission. Talon has no separate
  *   `share` permission; an agent's share always waits for a human's approval anyway.
  * - A share made by an agent is inert until a human approves it (approval `secret.share`);
- *   rejected or expired, it can never be accepted or accessed.
+ *   rejected or expired, it can never be accepted or accessed. So is a person's share of a
+ *   secret whose read needs an approval (`require_approval`): a share must not get around it.
  * - Targeted shares (creator, user, agent) must be accepted by their recipient, who then reads
  *   them with their own credential. Link and email shares need no credential (the link is the
  *   credential), plus the passphrase when one was set.
@@ -219,14 +220,15 @@ export class ShareService {
         return { limited: Math.max(1, Math.ceil((oldest + rateWindowMs - now.getTime()) / 1000)) };
       }
       let approval: ApprovalInfo | null = null;
-      if (principal.type === 'agent') {
+      // An agent's share always waits; so does a person's whose read itself needs an approval.
+      if (principal.type === 'agent' || decision.requireApproval) {
         approval = this.context.approvals.request(
           {
             action: 'secret.share',
             requester: principal,
             vaultId: vault.id,
             target: { type: 'share', id: shareId },
-            summary: `${this.agentName(principal.id)} wants to share '${secret.path}' with ${describeRecipient(recipient)} (${maxAccessCount === 0 ? 'unlimited accesses' : `at most ${maxAccessCount} access${maxAccessCount === 1 ? '' : 'es'}`}, until ${expiresAt.toISOString()})`,
+            summary: `${this.requesterName(principal)} wants to share '${secret.path}' with ${describeRecipient(recipient)} (${maxAccessCount === 0 ? 'unlimited accesses' : `at most ${maxAccessCount} access${maxAccessCount === 1 ? '' : 'es'}`}, until ${expiresAt.toISOString()})`,
             riskTier: recipient.type === 'anyone_with_link' ? 'high' : 'medium',
             requestHash: requestHash('share', { share_id: shareId }),
             details: {
@@ -562,9 +564,13 @@ export class ShareService {
     };
   }
 
-  private agentName(agentId: string): string {
-    const agent = this.context.store.agents.get(agentId);
-    return agent ? `Agent '${agent.name}'` : `Agent ${agentId}`;
+  private requesterName(principal: Principal): string {
+    if (principal.type === 'user') {
+      const user = this.context.store.users.get(principal.id);
+      return user ? `User '${user.displayName || user.email}'` : `User ${principal.id}`;
+    }
+    const agent = this.context.store.agents.get(principal.id);
+    return agent ? `Agent '${agent.name}'` : `Agent ${principal.id}`;
   }
 
   private audit(

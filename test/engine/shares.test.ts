@@ -242,6 +242,40 @@ describe("an agent's share", () => {
     expect((await t.engine.shares.access(t.owner, share.id, {}, t.call())).value).toBe('v2-value');
   });
 
+  it("is not a way around require_approval: a person's share of a gated secret waits too", async () => {
+    const policy = t.engine.policies.create(
+      t.owner,
+      vaultId,
+      {
+        secret_path_pattern: 'app/**',
+        principal_type: 'user',
+        principal_id: member.id,
+        permissions: ['read'],
+        require_approval: true,
+      },
+      t.call(),
+    );
+    try {
+      const share = await t.engine.shares.create(
+        member,
+        secretId,
+        { recipient_type: 'anyone_with_link', expires_at: inADay() },
+        t.call(),
+      );
+      expect(share).toMatchObject({ status: 'pending_approval', approval_status: 'pending' });
+      await expectTalonError(t.engine.shares.access(null, share.id, {}, t.call()), 'forbidden');
+      expect(t.engine.approvals.get(t.owner, share.approval_id!).summary).toMatch(
+        /^User 'Member' wants to share/u,
+      );
+      await expectTalonError(
+        () => t.engine.approvals.decide(member, share.approval_id!, { decision: 'approve' }, t.call()),
+        'forbidden',
+      );
+    } finally {
+      t.engine.policies.delete(t.owner, vaultId, policy.id, t.call());
+    }
+  });
+
   it('rejected, can never be accepted or accessed', async () => {
     const share = await t.engine.shares.create(
       agent,
