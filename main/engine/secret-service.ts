@@ -185,7 +185,7 @@ export class SecretService {
     return this.metadataOf(secret);
   }
 
-  /** Secrets the principal may read, in path order, one page at a time; never values. */
+  /** Secrets the principal may use (or read), in path order, one page at a time; never values. */
   list(
     principal: Principal,
     vaultId: string,
@@ -212,7 +212,8 @@ export class SecretService {
       });
       for (const row of batch) {
         after = row.path;
-        if (admin || this.context.access.decide(principal, vault, row.path, 'read', call, row.type).allowed) {
+        // Listed when usable (read implies use): a use-only agent must find the paths it may use.
+        if (admin || this.context.access.decide(principal, vault, row.path, 'use', call, row.type).allowed) {
           secrets.push(this.metadataOf(row));
           if (secrets.length === limit) return { secrets, next_cursor: row.path };
         }

@@ -148,3 +148,12 @@ describe('the use permission', () => {
     expect(decision.allowed).toBe(true);
   });
 });
+
+describe('listing', () => {
+  it('shows a use-only agent the paths it may use, never values', async () => {
+    const agent = await agentWith({ secret_path_pattern: 'api-keys/stripe', permissions: ['use'] });
+    const page = t.engine.secrets.list(agent, vaultId, t.call());
+    expect(page.secrets.map((s) => s.path)).toEqual(['api-keys/stripe']);
+    expect(JSON.stringify(page)).not.toContain('sk_live_stripe_value');
+  });
+});
