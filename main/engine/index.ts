@@ -30,3 +30,11 @@ export { hsmToTalonError } from './value-barrier.js';
 export type { TransactionAnswer, TransactionInfo, SimulationInfo } from './transaction-service.js';
 export type { ChainInfo } from './chain-registry.js';
 export type { SigningKeyInfo } from './signing-keys.js';
+export type {
+  HttpRequestResult,
+  SecretForUse,
+  SecretRequestOutcome,
+  SecretsForUse,
+  StoredSecretInfo,
+} from './secret-use-service.js';
+export type { PairingClaim, PairingClaimed, PairingInfo } from './pairing-service.js';
