@@ -35,6 +35,8 @@ export interface HttpVaultClientOptions {
   fetch?: Fetch;
   /** Milliseconds since the epoch, for token refresh; injectable for tests. */
   now?: () => number;
+  /** The MCP client's name (its clientInfo), sent as X-Talon-Client so approval prompts say who asks. */
+  clientName?: () => string | undefined;
 }
 
 /** Secrets asked for per page (Talon's maximum); pages are followed while `next_cursor` is set. */
@@ -252,7 +254,13 @@ export class HttpVaultClient implements VaultClient {
    * re-initialised, or the clocks disagree). If the key is not, the exchange says why.
    */
   private async call<T>(request: Omit<RestCall, 'bearer'>): Promise<T> {
-    const call = this.approvalHeaders ? { ...request, headers: { ...request.headers, ...this.approvalHeaders } } : request;
+    const clientName = this.options.clientName?.();
+    const headers = {
+      ...request.headers,
+      ...this.approvalHeaders,
+      ...(clientName ? { 'x-talon-client': clientName } : {}),
+    };
+    const call = { ...request, headers };
     const { accessToken } = await this.tokens.token();
     try {
       return await callRest<T>(this.fetchImpl, this.baseUrl, { ...call, bearer: accessToken });

@@ -30,16 +30,19 @@ if (!setup.ok && !pairing) {
   };
   let onInitialized: ((clientName: string) => void) | undefined;
   let client: VaultClient;
+  let mcpClientName: string | undefined;
   if (setup.ok) {
-    client = new HttpVaultClient(setup.client);
+    client = new HttpVaultClient({ ...setup.client, clientName: () => mcpClientName });
   } else {
     const paired = await pairedVaultClient(agentName!);
     client = paired.client;
     onInitialized = paired.onInitialized;
   }
   const server = createTalonMcpServer(client, { reportUnexpectedError });
-  server.server.oninitialized = () =>
-    onInitialized?.(server.server.getClientVersion()?.name ?? 'an MCP client');
+  server.server.oninitialized = () => {
+    mcpClientName = server.server.getClientVersion()?.name;
+    onInitialized?.(mcpClientName ?? 'an MCP client');
+  };
   const transport = new StdioServerTransport();
   // The client closing our stdin ends the session; so does a transport that gave up on its input.
   transport.onclose = () => process.exit(0);

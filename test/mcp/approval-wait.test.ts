@@ -204,14 +204,19 @@ describe('share_secret', () => {
 
 describe('over /v1, as talon-mcp reaches Talon', () => {
   it('turns the 202 into a wait by polling, and returns the value once approved', async () => {
-    const vaultClient = new HttpVaultClient({ baseUrl: api.url, credentials: { agentApiKey: agentKey }, vaultId });
+    const vaultClient = new HttpVaultClient({
+      baseUrl: api.url,
+      credentials: { agentApiKey: agentKey },
+      vaultId,
+      clientName: () => 'stdio-like',
+    });
     const server = createTalonMcpServer(vaultClient);
     const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
     await server.connect(serverSide);
     const client = new Client({ name: 'stdio-like', version: '1.0.0' });
     await client.connect(clientSide);
     clients.push(client);
-    humanDecides('approve', 1200);
+    const decider = humanDecides('approve', 1200);
     const progress: unknown[] = [];
     const result = await client.callTool(
       { name: 'get_secret', arguments: { path: 'prod/api' } },
@@ -222,5 +227,6 @@ describe('over /v1, as talon-mcp reaches Talon', () => {
     );
     expect(JSON.parse(text(result).text).value).toBe('sk-gated');
     expect(progress.length).toBeGreaterThanOrEqual(1);
+    expect(decider.seen).toEqual([{ client: 'stdio-like' }]);
   });
 });
