@@ -77,6 +77,7 @@ async function openEvents(credential: string) {
   return {
     response,
     next,
+    ended: pump,
     close: async () => {
       controller.abort();
       await pump;
@@ -204,5 +205,15 @@ describe('a gated read over REST', () => {
       403,
       'forbidden',
     );
+  });
+});
+
+describe('the event stream at lock', () => {
+  it('says talon.locked and ends', async () => {
+    const events = await openEvents(api.t.ownerApiKey);
+    await api.t.engine.lock(api.t.call());
+    expect((await events.next('talon.locked')).data).toMatchObject({ at: expect.any(String) });
+    await events.ended;
+    await events.close();
   });
 });
