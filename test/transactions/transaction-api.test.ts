@@ -2,6 +2,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { Interface, Transaction, Wallet, parseEther } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HttpVaultClient } from '../../mcp/http-vault-client.js';
+import { VaultClientError } from '../../mcp/vault-client.js';
 import { openSqliteStore } from '../../main/store/sqlite-store.js';
 import { type TestApi, expectProblem, startTestApi } from '../fixtures/test-api-server.js';
 import { callTool, toolText } from '../mcp/mcp-fixtures.js';
@@ -608,3 +610,56 @@ async function pendingApprovalId(): Promise<string> {
   }
   throw new Error('no pending transaction approval appeared');
 }
+
+describe('the talon-mcp client over /v1, and the audit log', () => {
+  it('submits through HttpVaultClient, and reads a reverted simulation as 422 simulation_failed', async () => {
+    const client = new HttpVaultClient({ baseUrl: api.url, credentials: { agentApiKey: agent.key } });
+    expect(await client.agentId()).toBe(agent.id);
+    const sent = await client.submitTransaction(
+      { to: recipient, value: '0.02', chain: 'localhost', simulate_first: true },
+      crypto.randomUUID(),
+    );
+    expect(sent).toMatchObject({ status: 'broadcast', receipt_status: 'success', from: agent.address });
+    const contract = await node.deploy(revertingContractInitCode);
+    const failure = await client
+      .submitTransaction(
+        { to: contract, value: '0', chain: 'localhost', data: '0x01020304', simulate_first: true },
+        crypto.randomUUID(),
+      )
+      .then(
+        () => null,
+        (error: unknown) => error,
+      );
+    expect(failure).toBeInstanceOf(VaultClientError);
+    expect(failure).toMatchObject({ status: 422, code: 'simulation_failed' });
+    expect((failure as VaultClientError).detail).toMatch(/nope/u);
+    const listed = await client.listTransactions();
+    expect(listed.map((tx) => tx.id)).toContain(sent.id);
+  });
+
+  it('audits signings and refusals with the rule, never a key', async () => {
+    const events = await api.request('GET', '/v1/audit/events?limit=1000', { credential: owner });
+    expect(events.status).toBe(200);
+    const list = events.body.events as {
+      action: string;
+      outcome: string;
+      details: Record<string, unknown>;
+    }[];
+    expect(
+      list.some((e) => e.action === 'transaction.submit' && e.outcome === 'success' && e.details.tx_hash),
+    ).toBe(true);
+    expect(list.some((e) => e.action === 'transaction.broadcast' && e.outcome === 'success')).toBe(true);
+    expect(
+      list.some(
+        (e) =>
+          e.action === 'transaction.submit' && e.outcome === 'denied' && e.details.rule === 'tx_max_value',
+      ),
+    ).toBe(true);
+    expect(list.some((e) => e.action === 'signing_key.import')).toBe(true);
+    expect(list.some((e) => e.action === 'chain.rpc.set')).toBe(true);
+    // No private key in any entry: nothing 64-hex-digit beyond hashes of transactions.
+    const text = JSON.stringify(list);
+    const hashes = new Set(list.map((e) => String(e.details.tx_hash ?? '')));
+    for (const match of text.matchAll(/0x[0-9a-f]{64}/giu)) expect(hashes.has(match[0])).toBe(true);
+  });
+});
