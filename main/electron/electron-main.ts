@@ -149,7 +149,7 @@ async function start(): Promise<void> {
     connection: serving
       ? {
           base_url: serving.url,
-          stdio_command: process.execPath,
+          stdio_command: 'node',
           stdio_args: [join(repositoryRoot, 'bin', 'talon-mcp.mjs')],
         }
       : null,
