@@ -4,6 +4,7 @@
  */
 export {
   type ClientOptions,
+  type GatedOptions,
   TalonClient,
   createClient,
   defaultBaseUrl,

@@ -76,6 +76,8 @@ interface Call {
   anonymous?: boolean;
   /** A 202 answer is an approval to wait for (a gated call). */
   gated?: boolean;
+  /** Resubmits a gated call with the approval a human gave (`X-Approval-ID`). */
+  approvalId?: string;
   signal?: AbortSignal;
 }
 
@@ -89,6 +91,11 @@ export function encodeSecretPath(path: string): string {
 }
 
 const id = (value: string) => encodeURIComponent(value);
+
+/** A gated call, resubmitted once a human approved it. */
+export interface GatedOptions {
+  approvalId?: string;
+}
 
 /** Whether a result is an approval to wait for instead of the answer. */
 export function isApprovalPending(value: unknown): value is ApprovalPending {
@@ -186,6 +193,7 @@ export class TalonHttp {
     const headers: Record<string, string> = { accept };
     if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
     if (call.body !== undefined) headers['content-type'] = 'application/json';
+    if (call.approvalId !== undefined) headers['x-approval-id'] = call.approvalId;
     let url = `${this.baseUrl}${call.path}`;
     if (call.query) {
       const query = new URLSearchParams();
@@ -254,9 +262,17 @@ export class SecretsResource {
       body: { ...options, value },
     });
   }
-  /** The current value; an approval to wait for when a policy asks a human first. */
-  get(vaultId: string, key: string): Promise<Secret | ApprovalPending> {
-    return this.http.request({ method: 'GET', path: secretUrl('secrets', vaultId, key), gated: true });
+  /**
+   * The current value; an approval to wait for when a policy asks a human first. Once it is
+   * approved, call again with `{ approvalId }`.
+   */
+  get(vaultId: string, key: string, options: GatedOptions = {}): Promise<Secret | ApprovalPending> {
+    return this.http.request({
+      method: 'GET',
+      path: secretUrl('secrets', vaultId, key),
+      gated: true,
+      ...options,
+    });
   }
   async delete(vaultId: string, key: string): Promise<void> {
     await this.http.request({ method: 'DELETE', path: secretUrl('secrets', vaultId, key) });
@@ -317,11 +333,17 @@ export class SecretsResource {
   listVersions(vaultId: string, key: string): Promise<{ versions: SecretVersion[] }> {
     return this.http.request({ method: 'GET', path: secretUrl('secret-versions', vaultId, key) });
   }
-  getVersion(vaultId: string, key: string, version: number): Promise<Secret | ApprovalPending> {
+  getVersion(
+    vaultId: string,
+    key: string,
+    version: number,
+    options: GatedOptions = {},
+  ): Promise<Secret | ApprovalPending> {
     return this.http.request({
       method: 'GET',
       path: `${secretUrl('secret-version', vaultId, key)}/${version}`,
       gated: true,
+      ...options,
     });
   }
   async disableVersion(vaultId: string, key: string, version: number): Promise<void> {
@@ -448,12 +470,17 @@ export class AgentsResource {
 export class SharingResource {
   constructor(private readonly http: TalonHttp) {}
   /** A share; an approval to wait for when an agent shares (a human approves agent shares). */
-  create(secretId: string, body: CreateShareRequest): Promise<Share | ApprovalPending> {
+  create(
+    secretId: string,
+    body: CreateShareRequest,
+    options: GatedOptions = {},
+  ): Promise<Share | ApprovalPending> {
     return this.http.request({
       method: 'POST',
       path: `/v1/secrets/${id(secretId)}/share`,
       body,
       gated: true,
+      ...options,
     });
   }
   access(shareId: string): Promise<SharedSecret> {

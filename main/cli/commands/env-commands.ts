@@ -7,7 +7,7 @@ import { CliError } from '../cli-error.js';
 import { outputOf, withExamples } from '../command-output.js';
 import { formatEnvironment, secretsAsEnvironment, variableTypes } from '../env-variables.js';
 import { type Connection, connect, globalFlags, resolveVault } from '../talon-connection.js';
-import { unlessApprovalPending } from './approval-pending.js';
+import { throughApproval } from './approval-pending.js';
 
 async function inVault(command: Command): Promise<{ connection: Connection; vaultId: string }> {
   const connection = connect(globalFlags(command));
@@ -64,7 +64,11 @@ export function registerEnvCommands(program: Command): void {
         );
         const values = [];
         for (const secret of wanted)
-          values.push(unlessApprovalPending(await connection.client.secrets.get(vaultId, secret.path), out));
+          values.push(
+            await throughApproval(connection.client, {}, out, () =>
+              connection.client.secrets.get(vaultId, secret.path),
+            ),
+          );
         const variables = secretsAsEnvironment(values, flags.prefix ?? '');
         const text = formatEnvironment(variables, flags.format as 'dotenv' | 'shell' | 'json');
         if (flags.output) {

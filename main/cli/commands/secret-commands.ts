@@ -4,7 +4,7 @@ import { CliError } from '../cli-error.js';
 import { outputOf, when, withExamples } from '../command-output.js';
 import { readSecretValue } from '../secret-input.js';
 import { type Connection, connect, globalFlags, resolveVault } from '../talon-connection.js';
-import { unlessApprovalPending } from './approval-pending.js';
+import { type ApprovalFlags, throughApproval, withApprovalOptions } from './approval-pending.js';
 
 const charsets = ['hex', 'base64', 'alphanumeric', 'ascii'];
 
@@ -119,22 +119,27 @@ export function registerSecretCommands(program: Command): void {
   );
 
   withExamples(
-    secret
-      .command('get <path>')
-      .description('read a secret: prints its value (counts as a read, audited)')
-      .option('--version <n>', 'an older version')
-      .option('-q, --quiet', 'print only the value')
-      .action(async (path: string, flags: { version?: string; quiet?: boolean }, command: Command) => {
+    withApprovalOptions(
+      secret
+        .command('get <path>')
+        .description('read a secret: prints its value (counts as a read, audited)')
+        .option('--version <n>', 'an older version')
+        .option('-q, --quiet', 'print only the value'),
+    ).action(
+      async (
+        path: string,
+        flags: ApprovalFlags & { version?: string; quiet?: boolean },
+        command: Command,
+      ) => {
         const out = outputOf(command);
         const { connection, vaultId } = await inVault(command);
-        const answer = flags.version
-          ? await connection.client.secrets.getVersion(
-              vaultId,
-              path,
-              positiveInteger(flags.version, '--version'),
-            )
-          : await connection.client.secrets.get(vaultId, path);
-        const found = unlessApprovalPending(answer, out);
+        const version = flags.version ? positiveInteger(flags.version, '--version') : undefined;
+        const found = await throughApproval(connection.client, flags, out, (approvalId) => {
+          const gated = approvalId ? { approvalId } : {};
+          return version
+            ? connection.client.secrets.getVersion(vaultId, path, version, gated)
+            : connection.client.secrets.get(vaultId, path, gated);
+        });
         out.result(found, () => {
           if (flags.quiet) {
             process.stdout.write(`${found.value}\n`);
@@ -148,7 +153,8 @@ export function registerSecretCommands(program: Command): void {
             ['value', found.value],
           ]);
         });
-      }),
+      },
+    ),
     [
       'talon secret get api-keys/openai',
       'talon secret get api-keys/openai --quiet | pbcopy',

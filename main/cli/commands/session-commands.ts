@@ -46,6 +46,18 @@ export function registerSessionCommands(program: Command): void {
             ['2FA', status.mfa_enabled],
             ['version', status.version],
             [
+              'token',
+              status.token && typeof status.token === 'object'
+                ? Object.values(status.token as Record<string, unknown>)
+                    .filter(Boolean)
+                    .join(', ')
+                : undefined,
+            ],
+            [
+              'auto-lock',
+              typeof status.auto_lock_minutes === 'number' ? `${status.auto_lock_minutes} min` : undefined,
+            ],
+            [
               'credential',
               connection.source === 'none' ? 'none (talon login, or set ONECLAW_API_KEY)' : connection.source,
             ],

@@ -4,7 +4,7 @@ import { CliError } from '../cli-error.js';
 import { outputOf, when, withExamples } from '../command-output.js';
 import { connect, globalFlags, isUuid, resolveVault } from '../talon-connection.js';
 import { resolveAgent } from './agent-commands.js';
-import { unlessApprovalPending } from './approval-pending.js';
+import { type ApprovalFlags, throughApproval, withApprovalOptions } from './approval-pending.js';
 
 /** `1h`, `7d`, `30m` or an ISO date-time, as an ISO date-time. */
 function expiry(text: string): string {
@@ -25,8 +25,7 @@ export function registerShareCommands(program: Command): void {
     .description('shares: one secret, to a person, an agent or anyone with the link, for a while');
 
   withExamples(
-    share
-      .command('create <secret>')
+    withApprovalOptions(share.command('create <secret>'))
       .description(
         'share a secret (its id, or its path in --vault); targeted shares must be accepted by the recipient',
       )
@@ -38,7 +37,13 @@ export function registerShareCommands(program: Command): void {
       .action(
         async (
           secret: string,
-          flags: { vault?: string; to?: string; link?: boolean; expires: string; maxAccess: string },
+          flags: ApprovalFlags & {
+            vault?: string;
+            to?: string;
+            link?: boolean;
+            expires: string;
+            maxAccess: string;
+          },
           command: Command,
         ) => {
           const out = outputOf(command);
@@ -68,13 +73,13 @@ export function registerShareCommands(program: Command): void {
             ? secret
             : (await connection.client.secrets.describe(await resolveVault(connection, flags.vault), secret))
                 .id;
-          const created = unlessApprovalPending(
-            await connection.client.sharing.create(secretId, {
-              ...recipient,
-              expires_at: expiry(flags.expires),
-              max_access_count: Number(flags.maxAccess),
-            }),
-            out,
+          const body = {
+            ...recipient,
+            expires_at: expiry(flags.expires),
+            max_access_count: Number(flags.maxAccess),
+          };
+          const created = await throughApproval(connection.client, flags, out, (approvalId) =>
+            connection.client.sharing.create(secretId, body, approvalId ? { approvalId } : {}),
           );
           out.result(created, () => {
             console.log(`Shared: share ${created.id}, until ${created.expires_at}.`);
@@ -111,7 +116,13 @@ export function registerShareCommands(program: Command): void {
               s.recipient_type,
               s.max_access_count ? `${s.access_count ?? 0}/${s.max_access_count}` : s.access_count,
               when(s.expires_at),
-              s.is_expired ? 'expired' : s.is_accepted ? 'accepted' : '',
+              typeof s.status === 'string' && s.status !== 'active'
+                ? s.status
+                : s.is_expired
+                  ? 'expired'
+                  : s.is_accepted
+                    ? 'accepted'
+                    : '',
             ]),
           ),
         );
