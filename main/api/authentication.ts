@@ -17,6 +17,7 @@ const howToAuthenticate =
 export function callContext(request: FastifyRequest, now: () => Date): CallContext {
   const approvalId = approvalIdOf(request);
   const client = request.headers['x-talon-client'];
+  const reason = request.headers['x-approval-reason'];
   return {
     ip: request.ip,
     now: now(),
@@ -24,6 +25,7 @@ export function callContext(request: FastifyRequest, now: () => Date): CallConte
     via: 'rest',
     ...(approvalId ? { approvalId } : {}),
     ...(typeof client === 'string' && client.trim() ? { client: client.trim().slice(0, 100) } : {}),
+    ...(typeof reason === 'string' && reason.trim() ? { approvalReason: reason.trim().slice(0, 500) } : {}),
   };
 }
 

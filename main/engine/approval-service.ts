@@ -223,7 +223,7 @@ export class ApprovalService {
         requesterId: requester.id,
         requesterName: this.nameOf(requester),
         requesterClient: call.client ?? call.via ?? null,
-        reason: input.reason ?? null,
+        reason: input.reason ?? call.approvalReason ?? null,
         requestHash: input.requestHash,
         status: 'pending',
         decidedBy: null,

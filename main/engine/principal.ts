@@ -30,6 +30,8 @@ export interface CallContext extends RequestContext {
   client?: string;
   /** The approval the caller resubmits its request with (`approval_id` / `X-Approval-ID`); see approval-service.ts. */
   approvalId?: string;
+  /** Why the caller asks (`X-Approval-Reason`), shown in the prompt of an approval its call queues. */
+  approvalReason?: string;
 }
 
 export function principalLabel(principal: Principal): string {

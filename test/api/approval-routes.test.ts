@@ -138,8 +138,9 @@ describe('a gated read over REST', () => {
   });
 
   it('takes the approval in X-Approval-ID too, and agents never decide', async () => {
-    const pending = await read();
+    const pending = await read('', { 'x-approval-reason': 'migrate the database' });
     expect(pending.status).toBe(202);
+    expect(pending.body.reason).toBe('migrate the database');
     const byAgent = await api.request('POST', `/v1/approvals/${pending.body.id}/decide`, {
       credential: agentKey,
       json: { decision: 'approve' },

@@ -174,6 +174,17 @@ describe('targeted shares', () => {
     await expectTalonError(t.engine.shares.access(otherAgent, share.id, {}, t.call()), 'not_found');
   });
 
+  it('by email, made by a person, open with the link alone (Talon sends no email)', async () => {
+    const share = await t.engine.shares.create(
+      t.owner,
+      secretId,
+      { recipient_type: 'external_email', email: 'Friend@Example.org', expires_at: inADay() },
+      t.call(),
+    );
+    expect(share).toMatchObject({ status: 'active', recipient_email: 'friend@example.org' });
+    expect((await t.engine.shares.access(null, share.id, {}, t.call())).value).toBe('v2-value');
+  });
+
   it('refuse external_email shares by agents (403) and creator shares by people (400)', async () => {
     await expectTalonError(
       t.engine.shares.create(
