@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -112,6 +113,9 @@ export async function benchApi(keyStore: KeyStore, dataDir: string, scale: numbe
     { principal_type: 'agent', principal_id: agent.id, secret_path_pattern: 'bench/**', permissions: ['read'] },
     call(),
   );
+  // The SDK's HTTP client passes one AbortSignal to every fetch, and undici on Node 20 releases
+  // its listeners only at garbage collection: thousands of calls trip the leak warning, client side.
+  setMaxListeners(20_000);
   const bareMcp = await startBareMcpHttp();
   const clients = {
     talonHttp: await mcpClient(

@@ -2,6 +2,7 @@
 // Each figure is a ratio against a baseline measured in the same run, or a latency distribution.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { KeyStore } from '../../hsm-bridge/index.js';
 import { createTestToken, testPin, testTokenLabel } from '../fixtures/test-token.js';
 import type { Measurement, Ratio } from './measure.js';
@@ -32,20 +33,32 @@ function ratioTable(ratios: Ratio[]): string {
 
 const token = await createTestToken();
 const results: SuiteResult[] = [];
+/** Runs one suite; a suite that fails is reported as such and the others still run and are written. */
+async function suite(name: string, run: () => Promise<SuiteResult>): Promise<void> {
+  const started = performance.now();
+  try {
+    const result = await run();
+    results.push({ ...result, notes: [...(result.notes ?? []), `suite took ${((performance.now() - started) / 1000).toFixed(0)} s`] });
+  } catch (error) {
+    console.error(`Suite ${name} failed:`, error);
+    const reason = error instanceof Error ? error.message.split('\n').slice(0, 3).join(' ') : String(error);
+    results.push({ suite: name, measurements: [], ratios: [], notes: [`FAILED, not measured: ${reason}`] });
+  }
+}
 try {
   const asyncStore = KeyStore.open({ tokenLabel: testTokenLabel, callMode: 'async' });
   await asyncStore.login(testPin);
-  results.push(await benchToken(token.keyStore, asyncStore, scale));
+  await suite('token', () => benchToken(token.keyStore, asyncStore, scale));
   asyncStore.close();
-  results.push(await benchEngine(token.keyStore, token.dataDir, scale));
-  results.push(await benchApi(token.keyStore, token.dataDir, scale));
-  results.push(await benchTransactions(token.keyStore, token.dataDir, scale));
+  await suite('engine', () => benchEngine(token.keyStore, token.dataDir, scale));
+  await suite('api', () => benchApi(token.keyStore, token.dataDir, scale));
+  await suite('transactions', () => benchTransactions(token.keyStore, token.dataDir, scale));
 } finally {
   token.cleanup();
 }
 // A child `talon serve` with its own data folder and token (SoftHSM2 reads its configuration once
 // per process, so it cannot share this process's token).
-results.push(await benchServe(scale));
+await suite('serve (child process)', () => benchServe(scale));
 
 const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
 const markdown = [

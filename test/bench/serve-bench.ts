@@ -19,6 +19,9 @@ require('node:http').createServer((q, r) => { r.writeHead(200, { 'content-type':
   .listen(0, '127.0.0.1', function () { console.log('serving on http://127.0.0.1:' + this.address().port); });
 `;
 
+/** Every child started, so that a failing run leaves none behind. */
+const running = new Set<ChildProcess>();
+
 interface Started {
   child: ChildProcess;
   url: string;
@@ -43,6 +46,8 @@ async function start(
 ): Promise<Started> {
   const started = performance.now();
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${args.join(' ')} did not start in 120 s:\n${output}`)), 120_000);
@@ -236,6 +241,7 @@ export async function benchServe(scale: number): Promise<SuiteResult> {
       notes,
     };
   } finally {
+    for (const child of running) await stop(child);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
