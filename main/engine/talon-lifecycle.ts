@@ -167,11 +167,19 @@ export class TalonLifecycle {
     let restarted = false;
     if (keyStore) {
       // A token from a set-up that stopped before the owner existed: complete it with its PIN.
+      this.throttle.check(unlockSubject, call.now, 'PIN');
       try {
         await this.logIn(keyStore, request.pin);
       } catch (error) {
         const wrongPin = error instanceof HsmError && error.kind === 'wrong_pin';
         if (!wrongPin || !this.options.tokenProvisioner?.createsToken || !this.nothingDependsOnToken()) {
+          if (wrongPin) {
+            const { failures } = this.throttle.fail(unlockSubject, call.now);
+            this.record('talon.setup', 'denied', call, {
+              reason: 'wrong PIN for the existing token',
+              failures,
+            });
+          }
           throw this.setUpLoginError(error);
         }
         // Nothing is encrypted under it yet: start again with the PIN the human gives now.
@@ -197,16 +205,24 @@ export class TalonLifecycle {
       this.token.attach(keyStore);
       await this.unlockKeys(keyStore, request.pin);
     }
-    this.options.onSetUpProgress?.('token-ready');
-    const created = this.token.setUpOwner(
-      { email: request.email ?? defaultOwnerEmail },
-      call,
-      restarted ? { restarted_unfinished_set_up: true } : {},
-      this.options.onOwnerKey,
-    );
-    if (!created)
-      throw new TalonError('conflict', 'Talon is already set up. Unlock it with POST /v1/talon/unlock.');
-    this.options.onSetUpProgress?.('owner-created');
+    let created;
+    try {
+      this.options.onSetUpProgress?.('token-ready');
+      created = this.token.setUpOwner(
+        { email: request.email ?? defaultOwnerEmail },
+        call,
+        restarted ? { restarted_unfinished_set_up: true } : {},
+        this.options.onOwnerKey,
+      );
+      if (!created)
+        throw new TalonError('conflict', 'Talon is already set up. Unlock it with POST /v1/talon/unlock.');
+      this.options.onSetUpProgress?.('owner-created');
+    } catch (error) {
+      // Whatever committed stays (the next set-up completes it); the keys do not stay in memory.
+      await this.relock(keyStore);
+      throw error;
+    }
+    this.throttle.succeed(unlockSubject);
     this.afterUnlock(call);
     const owner = this.context.store.users.get(created.userId)!;
     return { ...(await this.users.session(owner, call)), api_key: created.apiKey.api_key };
@@ -229,7 +245,8 @@ export class TalonLifecycle {
     const owner = await this.unlockChecked(request.pin, request.totp_code, call, {
       requireSecondFactor: true,
     });
-    if (!owner) throw new TalonError('conflict', 'Talon has no owner yet. Set it up with POST /v1/talon/setup.');
+    if (!owner)
+      throw new TalonError('conflict', 'Talon has no owner yet. Set it up with POST /v1/talon/setup.');
     return this.users.session(owner, call);
   }
 
@@ -387,8 +404,17 @@ export class TalonLifecycle {
     );
   }
 
-  /** Audit an unlock outcome: into the chain when the keys are in memory, else kept until the next unlock. */
   private recordUnlock(
+    outcome: 'success' | 'denied',
+    call: CallContext,
+    details: Record<string, unknown>,
+  ): void {
+    this.record('talon.unlock', outcome, call, details);
+  }
+
+  /** Audit an outcome: into the chain when the keys are in memory, else kept until the next unlock. */
+  private record(
+    action: string,
     outcome: 'success' | 'denied',
     call: CallContext,
     details: Record<string, unknown>,
@@ -396,7 +422,7 @@ export class TalonLifecycle {
     const withVia = { ...details, ...(call.via ? { via: call.via } : {}) };
     if (this.context.keyRing.isUnlocked) {
       this.context.audit.append({
-        action: 'talon.unlock',
+        action,
         actor: { type: 'system', id: null },
         outcome,
         details: withVia,
@@ -405,7 +431,7 @@ export class TalonLifecycle {
       return;
     }
     this.context.store.throttle.queueLockedEvent({
-      action: 'talon.unlock',
+      action,
       outcome,
       detailsJson: JSON.stringify(withVia),
       ipAddress: call.ip ?? null,

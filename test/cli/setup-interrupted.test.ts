@@ -49,6 +49,22 @@ const cases = [
 ];
 
 describe('a set-up interrupted at each step', () => {
+  it('a finished token without an owner, given another PIN, is made again: nothing depended on it', async () => {
+    const dataDir = join(scratch, 'other-pin');
+    expect((await run([dataDir, pin, 'token-ready', 'kill'])).signal).toBe('SIGKILL');
+    const other = await run([dataDir, 'another-pin-2718']);
+    expect(other.stderr).toBe('');
+    expect(JSON.parse(other.stdout)).toMatchObject({
+      created: { owner: true },
+      auditOk: true,
+      restarted: true,
+    });
+    // The first PIN is gone with the first token.
+    const old = await run([dataDir, pin]);
+    expect(old.code).toBe(1);
+    expect(old.stderr).toMatch(/PIN is wrong/u);
+  }, 120_000);
+
   for (const { step, how } of cases) {
     it(`${how} at ${step}, then the same set-up again completes it`, async () => {
       const dataDir = join(scratch, `${how}-${step}`);

@@ -26,7 +26,15 @@ try {
     now: runtime.now(),
   });
   const audit = engine.verifyAudit(owner);
-  console.log(JSON.stringify({ created: runtime.created, owner: owner.type, auditOk: audit.ok }));
+  const setUp = engine.queryAudit(owner, { action: 'talon.setup' }).events[0];
+  console.log(
+    JSON.stringify({
+      created: runtime.created,
+      owner: owner.type,
+      auditOk: audit.ok,
+      restarted: setUp?.details.restarted_unfinished_set_up === true,
+    }),
+  );
 } finally {
   await runtime.close();
 }
