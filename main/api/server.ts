@@ -69,7 +69,23 @@ const redactedPaths = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-api-key"]',
-  ...['value', 'api_key', 'access_token', 'password', 'pin'].flatMap((field) => [
+  ...[
+    'value',
+    'api_key',
+    'access_token',
+    'password',
+    'pin',
+    // the human side: set-up, login and two-factor
+    'pin_confirmation',
+    'current_password',
+    'new_password',
+    'totp_code',
+    'mfa_token',
+    'secret',
+    'otpauth_uri',
+    'qr_code',
+    'recovery_codes',
+  ].flatMap((field) => [
     field,
     `*.${field}`,
     `*.*.${field}`,
