@@ -32,7 +32,17 @@ export type ApprovalAction =
   | 'secret.use'
   | 'transaction'
   | 'secret.request'
-  | 'mcp.pairing';
+  | 'mcp.pairing'
+  /** Something of the agent's own (POST /v1/approvals/request): its action name is in details. */
+  | 'agent.request';
+
+/** Approvals that may open a window instead of a single use. */
+const windowActions: ReadonlySet<string> = new Set([
+  'secret.read',
+  'secret.use',
+  'secret.write',
+  'secret.delete',
+]);
 
 export type ApprovalStatus = ApprovalStatusValue;
 export type RiskTier = RiskTierValue;
@@ -513,10 +523,7 @@ export class ApprovalService {
             row,
           );
         }
-        if (
-          input.grant &&
-          (input.decision !== 'approve' || !row.action.startsWith('secret.') || row.action === 'secret.share')
-        ) {
+        if (input.grant && (input.decision !== 'approve' || !windowActions.has(row.action))) {
           return refuse(
             new TalonError(
               'invalid_input',

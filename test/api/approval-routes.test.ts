@@ -197,7 +197,13 @@ describe('a gated read over REST', () => {
       },
     });
     expect(asked.status).toBe(202);
-    expect(asked.body).toMatchObject({ status: 'pending', summary: 'Deploy web to prod', reason: 'release' });
+    expect(asked.body).toMatchObject({
+      status: 'pending',
+      action: 'agent.request',
+      details: { requested_action: 'deploy' },
+      summary: 'Deploy web to prod',
+      reason: 'release',
+    });
     expectProblem(
       await api.request('POST', '/v1/approvals/request', {
         credential: api.t.ownerApiKey,

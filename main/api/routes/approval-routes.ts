@@ -89,7 +89,7 @@ export function registerApprovalRoutes(app: FastifyInstance, { engine, call }: R
     const approval = engine.approvals.request(
       {
         // The agent's own action name is kept in details; the queue knows it as a request of the agent.
-        action: 'secret.request',
+        action: 'agent.request',
         requester: principal,
         target: { type: body.target_type, id: body.target_id },
         summary,
