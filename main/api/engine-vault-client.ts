@@ -28,6 +28,7 @@ import {
   type Engine,
   type Principal,
   TalonError,
+  storageToTalonError,
   type TransactionAnswer,
 } from '../engine/index.js';
 
@@ -187,7 +188,8 @@ export class EngineVaultClient implements VaultClient {
   private async answer<T>(work: () => T | Promise<T>): Promise<T> {
     try {
       return await work();
-    } catch (error) {
+    } catch (thrown) {
+      const error = storageToTalonError(thrown);
       if (error instanceof TalonError) {
         const approvalId = error.code === 'approval_required' ? error.details.approval_id : undefined;
         throw new VaultClientError(

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { TalonError, type TalonErrorCode, talonErrorStatus } from '../engine/index.js';
+import { TalonError, type TalonErrorCode, storageToTalonError, talonErrorStatus } from '../engine/index.js';
 import { sendApprovalPending } from './approval-pending.js';
 
 /**
@@ -69,7 +69,8 @@ function codeForStatus(status: number): TalonErrorCode | undefined {
 }
 
 /** What an error becomes on the wire; null for an unexpected error (a 500 that must be logged). */
-function knownProblem(error: unknown): TalonError | TransportProblem | null {
+function knownProblem(thrown: unknown): TalonError | TransportProblem | null {
+  const error = storageToTalonError(thrown);
   if (error instanceof TalonError) return error;
   const fastifyError = error as Partial<FastifyError> | null;
   const code = fastifyError?.code;

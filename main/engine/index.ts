@@ -1,7 +1,7 @@
 export { Engine, type EngineStatus } from './engine.js';
 export type { EngineOptions } from './engine-context.js';
 export type { CallContext, Principal, AgentPrincipal, UserPrincipal } from './principal.js';
-export { TalonError, talonErrorStatus, type TalonErrorCode } from './talon-error.js';
+export { TalonError, storageToTalonError, talonErrorStatus, type TalonErrorCode } from './talon-error.js';
 export type { SecretMetadata, SecretValue, SecretVersionInfo, SecretPage } from './secret-service.js';
 export type { VaultInfo } from './vault-service.js';
 export type { PolicyInfo } from './policy-service.js';

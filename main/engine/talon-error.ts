@@ -22,6 +22,8 @@ export const talonErrorStatus = {
   /** A request Talon sent for an agent (http_request) ran out of time. */
   gateway_timeout: 504,
   hsm_unavailable: 503,
+  /** The disk holding the database is full: nothing was written. */
+  storage_full: 507,
 } as const;
 
 export type TalonErrorCode = keyof typeof talonErrorStatus;
@@ -47,4 +49,18 @@ export class TalonError extends Error {
   static is(value: unknown, code?: TalonErrorCode): value is TalonError {
     return value instanceof TalonError && (code === undefined || value.code === code);
   }
+}
+
+/**
+ * Failures of the store that Talon can explain: SQLite's SQLITE_FULL (the disk, or the file's size
+ * limit, is full) becomes `storage_full`. The transaction that hit it was rolled back. Any other
+ * error is returned as it is.
+ */
+export function storageToTalonError(error: unknown): unknown {
+  if ((error as { code?: unknown } | null)?.code !== 'SQLITE_FULL') return error;
+  return new TalonError(
+    'storage_full',
+    "The disk that holds Talon's database is full, so nothing was written. Free some space on it, then retry.",
+    { cause: error },
+  );
 }

@@ -49,9 +49,9 @@ export interface ChildAnswer {
 }
 
 export async function startChildTalon(
-  options: { logLevel?: string; env?: Record<string, string> } = {},
+  options: { logLevel?: string; env?: Record<string, string>; parentDir?: string } = {},
 ): Promise<ChildTalon> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'talon-reliability-'));
+  const dataDir = mkdtempSync(join(options.parentDir ?? tmpdir(), 'talon-reliability-'));
   const databaseFile = join(dataDir, 'talon.db');
   let serving: ServingProcess | undefined;
   let ownerKey = '';
