@@ -158,6 +158,13 @@ export class SecretUseService {
     // Which hosts each secret may go to: its policy's allowed_hosts (checked by the decision
     // itself, per hop) or its metadata's.
     const destination = { hostname: template.hostname, protocol: template.protocol as 'https:' | 'http:' };
+    // One call context for every check of this request, so an approval gate passes once.
+    const useCall: CallContext = { ...call, destination };
+    // May the caller use each secret at all (audited when not)? Only then: may it go there?
+    for (const path of paths) {
+      const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
+      this.authorizeUse(principal, vault, path, useCall, secret?.type);
+    }
     const uses = paths.map((path) => ({
       path,
       ...this.hostRule(principal, vault, path),
@@ -183,15 +190,7 @@ export class SecretUseService {
     const audit = { method: request.method, host: template.host };
     try {
       for (const path of paths) {
-        opened.push(
-          await this.open(
-            principal,
-            vault,
-            path,
-            { ...call, destination },
-            { purpose: 'http_request', ...audit },
-          ),
-        );
+        opened.push(await this.open(principal, vault, path, useCall, { purpose: 'http_request', ...audit }));
       }
       const values = new Map(opened.map((secret) => [secret.path, secret.value]));
       const substitute = (text: string, encode: (value: string) => string = (v) => v) =>

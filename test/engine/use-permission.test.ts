@@ -157,3 +157,30 @@ describe('listing', () => {
     expect(JSON.stringify(page)).not.toContain('sk_live_stripe_value');
   });
 });
+
+describe('a use that needs approval', () => {
+  it('waits for a human, then goes through once with the approval', async () => {
+    const agent = await agentWith({
+      secret_path_pattern: 'api-keys/github',
+      permissions: ['use'],
+      require_approval: true,
+    });
+    const gated = await expectTalonError(
+      t.engine.use.resolve(agent, vaultId, { paths: ['api-keys/github'] }, t.call()),
+      'approval_required',
+    );
+    const approvalId = gated.details.approval_id as string;
+    t.engine.approvals.decide(t.owner, approvalId, { decision: 'approve' }, t.call());
+    const used = await t.engine.use.resolve(
+      agent,
+      vaultId,
+      { paths: ['api-keys/github'] },
+      t.call({ approvalId }),
+    );
+    expect(used.secrets[0]!.value).toBe('ghp_github_value');
+    await expectTalonError(
+      t.engine.use.resolve(agent, vaultId, { paths: ['api-keys/github'] }, t.call({ approvalId })),
+      'forbidden',
+    );
+  });
+});
