@@ -290,6 +290,26 @@ export class TransactionService {
       }
     }
 
+    // What would fail after a human approved is refused before anyone is asked.
+    const gasLimit = await this.gasLimitFor(
+      request,
+      { from: signer.address, to: request.to, valueWei, data },
+      chain,
+      rpc,
+      simulation,
+    );
+    if (!rpc && fees.gasPrice === undefined && fees.maxFeePerGas === undefined) throw noFees(chain);
+    if (
+      fees.maxFeePerGas !== undefined &&
+      fees.maxPriorityFeePerGas !== undefined &&
+      fees.maxPriorityFeePerGas > fees.maxFeePerGas
+    ) {
+      throw new TalonError(
+        'invalid_input',
+        'Invalid transaction request: max_priority_fee_per_gas must not exceed max_fee_per_gas.',
+      );
+    }
+
     const needsApproval =
       approvalReason(guardrails, guarded({ valueWei: 0n, count: 0 })) ??
       (signer.kind === 'secret' && signer.key.requireApproval
@@ -338,6 +358,7 @@ export class TransactionService {
     return this.oneAtATime(`${chain.chainId}:${signer.address}`, () =>
       this.signAndSend(agentPrincipal, agent, operation, chain, signer, request, valueWei, data, hash, rpc, {
         simulation,
+        gasLimit,
         approvalId,
         guarded,
         guardrails,
@@ -360,6 +381,7 @@ export class TransactionService {
     rpc: ChainRpc | null,
     extra: {
       simulation: SimulationInfo | null;
+      gasLimit: bigint;
       approvalId: string | null;
       guarded: (today: { valueWei: bigint; count: number }) => GuardedTransaction;
       guardrails: ReturnType<typeof readGuardrails>;
@@ -371,7 +393,7 @@ export class TransactionService {
     const row = this.newRow(agent, operation, chain, signer, request, valueWei, data, hash, call);
     row.approvalId = extra.approvalId;
     if (extra.simulation) row.simulationJson = JSON.stringify(extra.simulation);
-    await this.fill(row, request, chain, rpc, extra.simulation);
+    await this.fill(row, request, chain, rpc, extra.gasLimit);
 
     // Reserve the daily totals with the record, re-checked inside the store transaction.
     this.context.store.transaction(() => {
@@ -456,7 +478,7 @@ export class TransactionService {
     request: SubmitTransactionRequest,
     chain: ChainDefinition,
     rpc: ChainRpc | null,
-    simulation: SimulationInfo | null,
+    gasLimit: bigint,
   ): Promise<void> {
     const senderKey = `${chain.chainId}:${row.fromAddress}`;
     if (request.nonce !== undefined && request.nonce !== null) row.nonce = request.nonce;
@@ -495,39 +517,41 @@ export class TransactionService {
         row.gasPrice = (await rpc.gasPrice()).toString();
       }
     } else {
-      throw new TalonError(
-        'invalid_input',
-        `No RPC URL is configured for ${chain.name}, so Talon cannot look up fees: give max_fee_per_gas and max_priority_fee_per_gas (EIP-1559) or gas_price (legacy), in wei, or have a human set the chain's RPC URL (PUT /v1/chains/${chain.name}).`,
-      );
+      throw noFees(chain);
     }
 
-    if (request.gas_limit !== undefined && request.gas_limit !== null)
-      row.gasLimit = request.gas_limit.toString();
-    else if (row.data === '0x' && !rpc) row.gasLimit = '21000';
-    else if (rpc) {
-      if (simulation?.gas_used)
-        row.gasLimit = gasWithHeadroom(BigInt(simulation.gas_used), row.data).toString();
-      else {
-        try {
-          const estimate = await rpc.estimateGas({
-            from: row.fromAddress,
-            to: row.toAddress,
-            value: BigInt(row.valueWei),
-            data: row.data,
-          });
-          row.gasLimit = gasWithHeadroom(estimate, row.data).toString();
-        } catch (error) {
-          if (!(error instanceof RpcError)) throw error;
-          throw new TalonError(
-            'unprocessable',
-            `The chain cannot estimate gas for this transaction: it would revert (${error.revertReason}). Nothing was signed; fix the call, or give gas_limit to sign it anyway.`,
-          );
-        }
-      }
-    } else {
+    row.gasLimit = gasLimit.toString();
+  }
+
+  /**
+   * The gas limit: as asked, else the chain's estimate (with headroom for contract calls), else
+   * 21000 for a plain transfer. Decided before a human is asked, so no one approves a call the
+   * chain already says will revert.
+   */
+  private async gasLimitFor(
+    request: SubmitTransactionRequest,
+    tx: { from: string; to: string; valueWei: bigint; data: string },
+    chain: ChainDefinition,
+    rpc: ChainRpc | null,
+    simulation: SimulationInfo | null,
+  ): Promise<bigint> {
+    if (request.gas_limit !== undefined && request.gas_limit !== null) return request.gas_limit;
+    if (!rpc) {
+      if (tx.data === '0x') return 21_000n;
       throw new TalonError(
         'invalid_input',
         `No RPC URL is configured for ${chain.name}, so Talon cannot estimate gas for a contract call: give gas_limit.`,
+      );
+    }
+    if (simulation?.gas_used) return gasWithHeadroom(BigInt(simulation.gas_used), tx.data);
+    try {
+      const estimate = await rpc.estimateGas({ from: tx.from, to: tx.to, value: tx.valueWei, data: tx.data });
+      return gasWithHeadroom(estimate, tx.data);
+    } catch (error) {
+      if (!(error instanceof RpcError)) throw error;
+      throw new TalonError(
+        'unprocessable',
+        `The chain cannot estimate gas for this transaction: it would revert (${error.revertReason}). Nothing was signed; fix the call, or give gas_limit to sign it anyway.`,
       );
     }
   }
@@ -541,6 +565,10 @@ export class TransactionService {
     try {
       await rpc.sendRawTransaction(row.signedTx!);
     } catch (error) {
+      // Some nodes (Hardhat's automine) mine a reverting transaction and still answer an error;
+      // others say "already known". The chain's own record decides.
+      const mined = error instanceof RpcError ? await rpc.receipt(row.txHash!).catch(() => null) : null;
+      if (mined) return this.broadcastDone(principal, row, rpc, call);
       if (!(error instanceof RpcError)) {
         row.status = 'failed';
         row.errorMessage =
@@ -555,6 +583,15 @@ export class TransactionService {
       });
       return row;
     }
+    return this.broadcastDone(principal, row, rpc, call);
+  }
+
+  private async broadcastDone(
+    principal: AgentPrincipal,
+    row: TransactionRow,
+    rpc: ChainRpc,
+    call: CallContext,
+  ): Promise<TransactionRow> {
     this.nextNonces.set(`${row.chainId}:${row.fromAddress}`, row.nonce! + 1);
     row.status = 'broadcast';
     row.broadcastAt = call.now.toISOString();
@@ -1076,6 +1113,13 @@ export class TransactionService {
     );
     return answer;
   }
+}
+
+function noFees(chain: ChainDefinition): TalonError {
+  return new TalonError(
+    'invalid_input',
+    `No RPC URL is configured for ${chain.name}, so Talon cannot look up fees: give max_fee_per_gas and max_priority_fee_per_gas (EIP-1559) or gas_price (legacy), in wei, or have a human set the chain's RPC URL (PUT /v1/chains/${chain.name}).`,
+  );
 }
 
 function utcDay(at: Date): string {

@@ -663,3 +663,115 @@ describe('the talon-mcp client over /v1, and the audit log', () => {
     for (const match of text.matchAll(/0x[0-9a-f]{64}/giu)) expect(hashes.has(match[0])).toBe(true);
   });
 });
+
+describe('chains and agent guardrail settings', () => {
+  it("lists 1Claw's chains and the local one; only people see or set RPC URLs", async () => {
+    const forOwner = await api.request('GET', '/v1/chains', { credential: owner });
+    const chains = forOwner.body.chains as {
+      name: string;
+      chain_id: number;
+      rpc_url: string | null;
+      rpc_configured: boolean;
+    }[];
+    expect(chains.length).toBeGreaterThanOrEqual(31);
+    expect(chains).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'ethereum', chain_id: 1, rpc_configured: false }),
+        expect.objectContaining({ name: 'base', chain_id: 8453 }),
+        expect.objectContaining({ name: 'sepolia', chain_id: 11155111 }),
+        expect.objectContaining({
+          name: 'localhost',
+          chain_id: 31337,
+          rpc_configured: true,
+          rpc_url: `${node.url}/`,
+        }),
+      ]),
+    );
+    const forAgent = await api.request('GET', '/v1/chains/31337', { credential: agent.key });
+    expect(forAgent.body).toMatchObject({ name: 'localhost', rpc_configured: true, rpc_url: null });
+    expectProblem(
+      await api.request('PUT', '/v1/chains/localhost', {
+        credential: agent.key,
+        json: { rpc_url: 'http://127.0.0.1:1' },
+      }),
+      403,
+      'forbidden',
+    );
+    expectProblem(
+      await api.request('PUT', '/v1/chains/localhost', {
+        credential: owner,
+        json: { rpc_url: 'file:///etc/passwd' },
+      }),
+      400,
+      'invalid_input',
+    );
+    expectProblem(
+      await api.request('GET', '/v1/chains/nowhere', { credential: owner }),
+      400,
+      'invalid_input',
+    );
+  });
+
+  it('checks guardrail fields on update, and null clears one', async () => {
+    const path = `/v1/agents/${agent.id}`;
+    const patch = (json: unknown) => api.request('PATCH', path, { credential: owner, json });
+    const set = await patch({ tx_to_allowlist: [recipient], tx_max_value_eth: '4' });
+    expect(set.body).toMatchObject({
+      tx_to_allowlist: [recipient],
+      tx_max_value: '4',
+      tx_auto_approve_max_value: '1',
+    });
+    expect((await patch({ tx_to_allowlist: null, tx_max_value: '5' })).body).toMatchObject({
+      tx_to_allowlist: null,
+      tx_max_value: '5',
+    });
+    expect(expectProblem(await patch({ tx_to_allowlist: ['0x1234'] }), 400, 'invalid_input').detail).toMatch(
+      /tx_to_allowlist/u,
+    );
+    expect(
+      expectProblem(await patch({ tx_allowed_chains: ['atlantis'] }), 400, 'invalid_input').detail,
+    ).toMatch(/atlantis/u);
+    expect(expectProblem(await patch({ tx_daily_limit: '-1' }), 400, 'invalid_input').detail).toMatch(
+      /negative/u,
+    );
+    expect(
+      expectProblem(await patch({ tx_max_value: '2', tx_max_value_eth: '3' }), 400, 'invalid_input').detail,
+    ).toMatch(/disagree/u);
+  });
+
+  it('records a transaction that reverts on chain as failed, with the receipt', async () => {
+    const contract = await node.deploy(revertingContractInitCode);
+    // Without a gas limit the chain cannot estimate it: refused before signing.
+    const unestimated = expectProblem(
+      await submit(agent, { to: contract, value: '0', chain: 'localhost', data: '0x05060708' }),
+      422,
+      'unprocessable',
+    );
+    expect(unestimated.detail).toMatch(/nope/u);
+    // With one (and no simulation) it is signed, sent, mined and reverts.
+    const pending = await submit(agent, {
+      to: contract,
+      value: '0',
+      chain: 'localhost',
+      data: '0x05060708',
+      gas_limit: 60000,
+    });
+    expect(pending.status).toBe(202); // a contract call is never auto-approved
+    await decide(pending.body.approval_id, 'approve');
+    const sent = await submit(agent, {
+      to: contract,
+      value: '0',
+      chain: 'localhost',
+      data: '0x05060708',
+      gas_limit: 60000,
+      approval_id: pending.body.approval_id,
+    });
+    expect(sent.status).toBe(201);
+    expect(sent.body).toMatchObject({
+      status: 'failed',
+      receipt_status: 'reverted',
+      tx_hash: expect.any(String),
+    });
+    expect(sent.body.block_number).toBeGreaterThan(0);
+  });
+});
