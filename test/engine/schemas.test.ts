@@ -267,6 +267,8 @@ describe('agent requests', () => {
       crypto_proxy_enabled: true,
       token_ttl_seconds: 3600,
       expires_at: '2026-01-01T00:00:00Z',
+      // A guardrail since the crypto transaction proxy (tx-guardrails.ts), no longer an unknown field.
+      tx_max_value: '1',
     });
     expect(
       createAgentRequestSchema.parse({ name: 'b', crypto_proxy_enabled: true, intents_api_enabled: true }),
