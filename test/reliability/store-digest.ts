@@ -3,10 +3,11 @@ import Database from 'better-sqlite3';
 
 /**
  * What a store holds, as a hash, read through a second, read-only connection (as a backup tool
- * would). Every table counts, new ones included, except what a mere read changes: the audit log
- * (reads and denials are audited), its sealed head, and the "last used" and access-count columns.
+ * would). Every table counts, new ones included, except what a mere read or a refusal changes on
+ * purpose: the audit log (reads and denials are audited), its sealed head, the count of wrong
+ * PINs and codes (the unlock throttle), and the "last used" and access-count columns.
  */
-const readChangedTables = /audit/u;
+const readChangedTables = /audit|auth_failures/u;
 const readChangedColumns = /^(last_|access_count$)/u;
 const readChangedMetaKeys = /audit/u;
 

@@ -6,7 +6,6 @@ import { toHsmError } from '../../hsm-bridge/hsm-error.js';
 import { hsmToTalonError } from '../../main/engine/value-barrier.js';
 import { TalonError } from '../../main/engine/talon-error.js';
 import { cleanEnvironment, cliPin, runTalon } from '../cli/talon-process.js';
-import { createTestEngine, expectTalonError } from '../fixtures/test-engine.js';
 import { report } from './reliability-report.js';
 import { storeDigest } from './store-digest.js';
 import { type ChildAnswer, type ChildTalon, startChildTalon } from './talon-child.js';
@@ -120,7 +119,9 @@ describe('token faults', () => {
       expect((await talon.request('GET', secretUrl('cold'))).body.value).toBe(values.cold);
       expect((await talon.request('GET', '/v1/health/hsm', { credential: null })).status).toBe(200);
     }
-    const write = await talon.request('PUT', secretUrl('strict'), { json: { value: 'after-recovery' } });
+    const write = await talon.request('PUT', `/v1/vaults/${vault.strict}/secrets/fault/after`, {
+      json: { value: 'after-recovery' },
+    });
     expect(write.status).toBe(201);
     expect((await talon.request('GET', '/v1/audit/verify')).body).toMatchObject({ valid: true });
     expect(talon.output()).not.toMatch(/segmentation|core dumped|unexpected error/iu);
@@ -159,41 +160,59 @@ describe('token faults', () => {
 });
 
 describe('wrong PIN', () => {
-  it('answers 401 with a clear message each time, stays locked, and the right PIN still unlocks', async () => {
-    const te = await createTestEngine();
-    try {
-      await te.engine.lock(te.call());
-      const tries = 12;
-      for (let i = 0; i < tries; i += 1) {
-        const error = await expectTalonError(
-          te.engine.unlock(`wrong-pin-${i}`, te.call()),
-          'unauthenticated',
-        );
-        expect(error.message).toMatch(/PIN is wrong/u);
-        expect(error.message).not.toContain(`wrong-pin-${i}`);
-        expect(te.engine.isUnlocked).toBe(false);
-      }
-      // SoftHSM2 keeps no retry counter: the right PIN still works after any number of wrong ones.
-      await te.engine.unlock(te.pin, te.call());
-      expect(te.engine.isUnlocked).toBe(true);
-      // A token that counts (a YubiHSM 2) answers CKR_PIN_LOCKED at the limit: 403 with what to do.
-      const locked = hsmToTalonError(
-        toHsmError(new pkcs11js.Pkcs11Error('CKR_PIN_LOCKED:164', pkcs11js.CKR_PIN_LOCKED), 'logging in'),
-      );
-      expect(locked).toBeInstanceOf(TalonError);
-      expect((locked as TalonError).code).toBe('forbidden');
-      expect((locked as TalonError).status).toBe(403);
-      expect((locked as TalonError).message).toMatch(
-        /locked after too many wrong tries.*security officer PIN/u,
-      );
-      report('token-faults-pin', {
-        wrong_pins_tried: tries,
-        answer: '401 unauthenticated',
-        softhsm2_locks_pin: false,
-        ckr_pin_locked_answer: '403 forbidden',
+  it('answers 401 with a clear message, then makes every try wait (429, Retry-After), and the right PIN still unlocks', async () => {
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const unlock = (pin: string) =>
+      talon.request('POST', '/v1/talon/unlock', { json: { pin }, credential: null });
+    const before = storeDigest(talon.databaseFile);
+    expect((await talon.request('POST', '/v1/talon/lock')).status).toBe(200);
+    expect((await talon.request('GET', secretUrl('strict'))).status).toBe(423);
+    const answers: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const wrong = await unlock(`wrong-pin-${i}`);
+      expect({ status: wrong.status, code: wrong.body.code }).toEqual({
+        status: 401,
+        code: 'unauthenticated',
       });
-    } finally {
-      await te.cleanup();
+      expect(wrong.body.detail).toMatch(/PIN is wrong/u);
+      expect(wrong.text).not.toContain(`wrong-pin-${i}`);
+      answers.push('401');
     }
-  });
+    // After three wrong PINs even the right one waits: 1 s, then 2 s after the next wrong one.
+    const throttled = await unlock(cliPin);
+    expect({ status: throttled.status, code: throttled.body.code }).toEqual({
+      status: 429,
+      code: 'rate_limited',
+    });
+    expect(throttled.body.retry_after).toBe(1);
+    answers.push(`429 retry_after=${throttled.body.retry_after}`);
+    await pause(1100);
+    expect((await unlock('wrong-pin-3')).status).toBe(401);
+    answers.push('401');
+    const longer = await unlock(cliPin);
+    expect(longer.status).toBe(429);
+    expect(longer.body.retry_after).toBe(2);
+    answers.push(`429 retry_after=${longer.body.retry_after}`);
+    await pause(2100);
+    const unlocked = await unlock(cliPin);
+    expect(unlocked.status).toBe(200);
+    answers.push('200');
+    expect((await talon.request('GET', secretUrl('strict'))).body.value).toBe(values.strict);
+    // Nothing but the audit log (and the count of wrong tries, cleared at unlock) changed.
+    expect(storeDigest(talon.databaseFile)).toEqual(before);
+    expect((await talon.request('GET', '/v1/audit/verify')).body).toMatchObject({ valid: true });
+    // A token that counts tries itself (a YubiHSM 2) answers CKR_PIN_LOCKED at its limit: 403 with what to do.
+    const locked = hsmToTalonError(
+      toHsmError(new pkcs11js.Pkcs11Error('CKR_PIN_LOCKED:164', pkcs11js.CKR_PIN_LOCKED), 'logging in'),
+    );
+    expect(locked).toBeInstanceOf(TalonError);
+    expect((locked as TalonError).status).toBe(403);
+    expect((locked as TalonError).message).toMatch(/security officer PIN/u);
+    report('token-faults-pin', {
+      over: 'POST /v1/talon/unlock on talon serve',
+      answers,
+      softhsm2_counts_tries: false,
+      ckr_pin_locked_answer: '403 forbidden',
+    });
+  }, 60_000);
 });
