@@ -1,4 +1,5 @@
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+import type TableType from 'cli-table3';
 import type { Command } from 'commander';
 
 /**
@@ -34,6 +35,8 @@ export function outputOf(command: Command): Output {
         console.log('(none)');
         return;
       }
+      // Loaded when a table is printed, not by every command.
+      const Table = createRequire(import.meta.url)('cli-table3') as typeof TableType;
       const table = new Table({ head, style: { head: [], border: [] } });
       for (const row of rows)
         table.push(row.map((cell) => (cell === null || cell === undefined ? '' : String(cell))));

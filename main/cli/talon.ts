@@ -8,19 +8,7 @@ import { talonVersion } from './talon-version.js';
 import { CliError } from './cli-error.js';
 import { withExamples } from './command-output.js';
 import { exitCodeFor, exitCodeHelp } from './exit-codes.js';
-import { registerAgentCommands } from './commands/agent-commands.js';
-import { registerApprovalCommands } from './commands/approval-commands.js';
-import { registerAuditCommands } from './commands/audit-commands.js';
-import { registerCompletionCommand } from './commands/completion-command.js';
-import { registerEnvCommands, registerImportCommand } from './commands/env-commands.js';
-import { registerMaintenanceCommands } from './commands/maintenance-commands.js';
-import { registerMcpConfigCommand } from './commands/mcp-config-command.js';
-import { registerPolicyCommands } from './commands/policy-commands.js';
-import { registerSecretCommands } from './commands/secret-commands.js';
-import { registerSessionCommands } from './commands/session-commands.js';
-import { registerShareCommands } from './commands/share-commands.js';
-import { registerVaultCommands } from './commands/vault-commands.js';
-import { registerRunCommand } from './talon-run.js';
+import { registerCommandGroups } from './command-groups.js';
 
 /**
  * `talon`, the command line. `init` sets up a data folder; `serve` runs Talon headless. Both read
@@ -177,21 +165,6 @@ withExamples(
   ['talon serve', 'TALON_HSM_PIN_FILE=~/.talon-pin talon serve --port 7500'],
 );
 
-registerSessionCommands(program);
-registerVaultCommands(program);
-registerSecretCommands(program);
-registerAgentCommands(program);
-registerPolicyCommands(program);
-registerShareCommands(program);
-registerApprovalCommands(program);
-registerAuditCommands(program);
-registerEnvCommands(program);
-registerImportCommand(program);
-registerRunCommand(program);
-registerMcpConfigCommand(program);
-registerMaintenanceCommands(program);
-registerCompletionCommand(program);
-
 /** What failed, and the exit code its Talon error code maps to (see exit-codes.ts). */
 function failure(error: unknown): { code: string; status?: number; message: string } {
   if (error instanceof CommanderError)
@@ -207,6 +180,8 @@ if (process.argv[2] === '--version') {
   console.log(talonVersion());
   process.exit(0);
 }
+
+await registerCommandGroups(program, process.argv.slice(2));
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (
