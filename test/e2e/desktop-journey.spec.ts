@@ -4,13 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { type Page, expect, test } from '@playwright/test';
+import { generateSync } from 'otplib';
 import { type E2eTalon, e2ePin, mcpAgent, rest, screen, startTalon, toolCall } from './talon-fixture.js';
 
 /**
  * A person's first hour with Talon, in the browser UI of a real `talon serve`: set-up, a vault,
  * secrets of several types, an agent, a policy; the agent reads over MCP; the policy is revoked
  * and the agent is refused; the agent asks to share a secret, the human approves in the inbox,
- * accepts the share and reads it. Every screen is saved to test-results/screens/.
+ * accepts the share and reads it; then two-step sign-in with a code computed from the shown secret,
+ * the idle timer locking Talon (on Playwright's clock), and the unlock that asks for PIN and code.
+ * Every screen is saved to test-results/screens/.
  */
 test.describe.configure({ mode: 'serial' });
 
@@ -104,6 +107,8 @@ test('creates a vault and secrets of several types', async () => {
     await screen(page, '05-editor-ssh-key');
     await page.getByRole('button', { name: 'Save secret' }).click();
     await expect(page.locator('[data-path="ssh/deploy"]')).toBeVisible();
+    await page.locator('[data-path="ssh/deploy"]').click();
+    await expect(page.locator('.facts')).toContainText(fingerprint);
 
     // A file, uploaded.
     await page.getByRole('button', { name: 'New secret' }).click();
@@ -290,8 +295,75 @@ test('activity shows the log and an intact chain', async () => {
   await screen(page, '16-activity');
 });
 
+test('the dark theme follows the system', async () => {
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await openScreen('Vaults & secrets');
+  await page.locator('[data-path="ssh/deploy"]').click();
+  await expect(page.getByRole('heading', { name: 'ssh/deploy' })).toBeVisible();
+  const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  expect(background).toBe('rgb(15, 18, 23)');
+  await screen(page, '17-dark-vaults');
+  await openScreen('Agents');
+  await screen(page, '18-dark-agents');
+  await page.emulateMedia({ colorScheme: 'light' });
+});
+
 test('no secret value ever reached the console', async () => {
   expect(consoleText()).not.toContain(apiKeyValue);
   expect(consoleText()).not.toContain('postgres://app:pw');
   expect(page.url()).not.toContain(apiKeyValue);
+});
+
+let totpSecret = '';
+const totpCode = (offsetSeconds = 0) =>
+  generateSync({ secret: totpSecret, epoch: Math.floor(Date.now() / 1000) + offsetSeconds });
+
+test('enrols TOTP with a computed code and shows the recovery codes once', async () => {
+  await openScreen('Settings');
+  await expect(page.getByRole('heading', { name: 'Two-step sign-in' })).toBeVisible();
+  await screen(page, '20-settings');
+  await page.getByRole('button', { name: 'Set up two-step sign-in' }).click();
+  await expect(page.getByRole('img', { name: /QR code/u })).toBeVisible();
+  await page.getByText("Can't scan? Type this key instead").click();
+  totpSecret = (await page.getByTestId('totp-secret').textContent())!.trim();
+  expect(totpSecret).toMatch(/^[A-Z2-7]+=*$/u);
+  await screen(page, '21-totp-enrolment');
+
+  await page.getByLabel('Code from the app').fill('000000');
+  await page.getByRole('button', { name: 'Turn on' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'does not match' })).toBeVisible();
+  await page.getByLabel('Code from the app').fill(totpCode());
+  await page.getByRole('button', { name: 'Turn on' }).click();
+  await expect(page.getByTestId('recovery-codes').getByRole('listitem')).toHaveCount(10);
+  await screen(page, '22-recovery-codes');
+  await page.getByRole('button', { name: 'I saved them' }).click();
+  await expect(page.getByText('Unlocking asks for a code')).toBeVisible();
+});
+
+test('locks by itself after the chosen idle time', async () => {
+  await page.clock.install();
+  await page.getByLabel('Lock after inactivity').selectOption({ label: '1 minute' });
+  await expect(page.getByText('Settings saved.')).toBeVisible();
+  await page.clock.fastForward('00:30');
+  await expect(page.getByRole('heading', { name: 'Two-step sign-in' })).toBeVisible();
+  await page.clock.fastForward('00:40');
+  await expect(page.getByRole('heading', { name: 'Talon is locked' })).toBeVisible();
+  const status = (await (await fetch(`${talon.url}/v1/talon/status`)).json()) as { unlocked: boolean };
+  expect(status.unlocked).toBe(false);
+});
+
+test('unlocking then asks for the PIN and a code', async () => {
+  await expect(page.getByLabel('Authenticator code')).toBeVisible();
+  await screen(page, '23-unlock-with-totp');
+  await page.getByLabel('Token PIN').fill(e2ePin);
+  await page.getByLabel('Authenticator code').fill('123456');
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  await expect(page.getByRole('alert')).toBeVisible();
+  // The next step's code: the enrolment used this step's, and a code is good once.
+  await page.getByLabel('Authenticator code').fill(totpCode(30));
+  await page.getByRole('button', { name: 'Unlock' }).click();
+  // Back where the human was when Talon locked.
+  await expect(page.getByRole('heading', { name: 'Settings' })).toBeVisible({ timeout: 20_000 });
+  await expect(page.getByText('Unlocking asks for a code')).toBeVisible();
+  await screen(page, '24-unlocked-again');
 });
