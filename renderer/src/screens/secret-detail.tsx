@@ -175,6 +175,14 @@ export function SecretDetail({
         <dd>{secret.expires_at ? formatDate(secret.expires_at) : 'Never'}</dd>
         <dt>Created</dt>
         <dd>{formatDate(secret.created_at)}</dd>
+        {typeof secret.metadata.fingerprint === 'string' ? (
+          <>
+            <dt>Fingerprint</dt>
+            <dd className="mono small">
+              {String(secret.metadata.algorithm ?? '')} {secret.metadata.fingerprint}
+            </dd>
+          </>
+        ) : null}
         {typeof secret.metadata.filename === 'string' ? (
           <>
             <dt>File name</dt>

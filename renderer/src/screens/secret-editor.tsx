@@ -103,6 +103,10 @@ export function SecretEditor({
       expires_at: expires === '' ? null : new Date(expires).toISOString(),
       max_access_count: maxReads === '' ? 0 : Number(maxReads),
       ...(type === 'file' && fileName ? { metadata: { filename: fileName } } : {}),
+      // The fingerprint is public: kept beside the key so the details show it without a read.
+      ...(type === 'ssh_key' && fingerprint
+        ? { metadata: { fingerprint, algorithm: sshKeyAlgorithm(value) ?? 'ssh' } }
+        : {}),
     };
     setBusy(true);
     setError(null);
