@@ -2,6 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import * as schemas from '../../main/engine/schemas.js';
+import * as shareSchemas from '../../main/engine/share-service.js';
+import * as transactionSchemas from '../../main/engine/transaction-request.js';
 import { repositoryRoot } from '../cli/talon-process.js';
 import type { JsonSchema } from './json-schema-arbitrary.js';
 
@@ -76,19 +78,42 @@ const schemaNames: Record<string, string> = {
   'POST /v1/vaults/:vault_id/secret-requests': 'secretRequestSchema',
   'POST /v1/secret-requests/:approval_id/fulfil': 'fulfilSecretRequestSchema',
   'POST /v1/mcp/pairings': 'pairingRequestSchema',
+  'POST /v1/talon/setup': 'setUpRequestSchema',
+  'POST /v1/talon/unlock': 'unlockRequestSchema',
+  'POST /v1/users': 'createUserRequestSchema',
+  'PATCH /v1/users/:user_id': 'updateUserRequestSchema',
+  'POST /v1/auth/mfa/verify-setup': 'mfaVerifyRequestSchema',
+  'POST /v1/auth/mfa/verify': 'mfaVerifyRequestSchema',
+  'POST /v1/auth/mfa/disable': 'mfaCodeRequestSchema',
+  'POST /v1/secrets/:secret_id/share': 'createShareRequestSchema',
+  'POST /v1/agents/:agent_id/transactions': 'submitTransactionRequestSchema',
+  'POST /v1/agents/:agent_id/transactions/sign': 'submitTransactionRequestSchema',
+  'POST /v1/agents/:agent_id/transactions/simulate': 'simulateTransactionRequestSchema',
 };
+
+/** Where request schemas live: the shared registry, and the services that keep their own. */
+const schemaModules: Record<string, unknown>[] = [schemas, shareSchemas, transactionSchemas];
 
 export function bodySchemaFor(route: RestRoute): JsonSchema | undefined {
   const name = schemaNames[routeName(route)];
-  const schema = name ? (schemas as Record<string, unknown>)[name] : undefined;
+  const schema = name ? schemaModules.map((module) => module[name]).find((found) => found) : undefined;
   return schema instanceof z.ZodType ? jsonSchemaOf(schema) : undefined;
 }
 
 /** Every request schema the engine exports, for routes without an entry above. */
 export function everyBodySchema(): JsonSchema[] {
-  return Object.entries(schemas)
+  return schemaModules
+    .flatMap((module) => Object.entries(module))
     .filter(([name, value]) => name.endsWith('RequestSchema') && value instanceof z.ZodType)
     .map(([, value]) => jsonSchemaOf(value as z.ZodType));
+}
+
+/**
+ * Routes the fuzzer calls without the owner's credential: locking Talon would turn every later
+ * input into a 423 (it is fuzzed with the other credentials, and tested in test/api).
+ */
+export function keepsOwnerCredentialAway(route: RestRoute): boolean {
+  return route.method === 'POST' && route.pattern === '/v1/talon/lock';
 }
 
 /**
