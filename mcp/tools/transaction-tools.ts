@@ -60,7 +60,8 @@ function transactionText(tx: TransactionSummary): string {
     lines.push(
       `  Receipt: ${tx.receipt_status}${tx.block_number != null ? ` in block ${tx.block_number}` : ''}`,
     );
-  if (tx.signed_tx) lines.push(`  Signed tx: ${tx.signed_tx}`);
+  // The raw transaction matters when Talon did not send it: the agent may broadcast it itself.
+  if (tx.signed_tx && tx.status === 'sign_only') lines.push(`  Signed tx: ${tx.signed_tx}`);
   if (tx.error_message) lines.push(`  Error: ${tx.error_message}`);
   if (tx.note) lines.push(`  Note: ${tx.note}`);
   return lines.join('\n');
