@@ -14,7 +14,7 @@ import { type ChildTalon, startChildTalon } from './talon-child.js';
  */
 
 const kills = tunable('TALON_RELIABILITY_KILLS', 16);
-const budgetMs = tunable('TALON_RELIABILITY_CRASH_BUDGET_MS', 200_000);
+const budgetMs = tunable('TALON_RELIABILITY_CRASH_BUDGET_MS', 120_000);
 const writers = 6;
 const pathsPerWriter = 5;
 
