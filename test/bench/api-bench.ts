@@ -153,16 +153,16 @@ export async function benchApi(keyStore: KeyStore, dataDir: string, scale: numbe
       rest: await loadFromChild(`REST GET secret, ${concurrency} connections`, secretUrl, n(20_000), headers),
       restOne: await measure('REST GET secret, 1 client', () => fetchOk(secretUrl, { headers }), { count: n(5_000) }),
       mcpHttp: await measure('MCP get_secret, streamable HTTP', () => getSecretOver(clients.talonHttp), {
-        count: n(3_000),
+        count: n(2_000),
       }),
       bareMcpHttp: await measure('bare MCP echo tool, streamable HTTP', () => getSecretOver(clients.bareHttp), {
-        count: n(3_000),
+        count: n(2_000),
       }),
       mcpStdio: await measure('MCP get_secret, stdio (talon-mcp → REST)', () => getSecretOver(clients.talonStdio), {
-        count: n(3_000),
+        count: n(2_000),
       }),
       bareMcpStdio: await measure('bare MCP echo tool, stdio', () => getSecretOver(clients.bareStdio), {
-        count: n(3_000),
+        count: n(2_000),
       }),
       engine: await measure('engine read (in process)', () => engine.secrets.get(owner, vault.id, 'bench/api-key', call()), {
         count: n(20_000),
