@@ -300,8 +300,7 @@ test('the dark theme follows the system', async () => {
   await openScreen('Vaults & secrets');
   await page.locator('[data-path="ssh/deploy"]').click();
   await expect(page.getByRole('heading', { name: 'ssh/deploy' })).toBeVisible();
-  const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
-  expect(background).toBe('rgb(15, 18, 23)');
+  await expect(page.locator('html')).toHaveCSS('background-color', 'rgb(15, 18, 23)');
   await screen(page, '17-dark-vaults');
   await openScreen('Agents');
   await screen(page, '18-dark-agents');

@@ -32,7 +32,7 @@ function browser(url: string) {
     baseUrl: url,
     fetch: doFetch,
     readCookie: (name) => (jar.has(name) ? decodeURIComponent(jar.get(name)!) : undefined),
-    storage: new Map<string, string>() as unknown as Storage,
+    storage: { getItem: () => null, setItem: () => undefined },
   });
   return { desk, jar, setCookies, fetch: doFetch };
 }

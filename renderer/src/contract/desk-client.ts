@@ -50,10 +50,26 @@ export interface HttpDeskOptions {
   /** Reads the CSRF cookie (default `document.cookie`). */
   readCookie?: (name: string) => string | undefined;
   /** Where browser-mode settings live (default localStorage). */
-  storage?: Pick<Storage, 'getItem' | 'setItem'>;
+  storage?: KeyValueStorage;
   /** Opens the event stream (default `EventSource`). */
   openEvents?: (url: string) => EventSourceLike;
 }
+
+export interface KeyValueStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+/**
+ * The page's globals, reached through globalThis so that this module also loads (and is tested) in
+ * Node, where there is no DOM.
+ */
+const page = globalThis as {
+  document?: { cookie: string };
+  localStorage?: KeyValueStorage;
+  EventSource?: new (url: string, init: { withCredentials: boolean }) => EventSourceLike;
+  talon?: Bridge & { transport?: string };
+};
 
 export interface EventSourceLike {
   addEventListener(type: string, listener: (event: { data: string }) => void): void;
@@ -69,8 +85,8 @@ export function encodeSecretPath(path: string): string {
 }
 
 function documentCookie(name: string): string | undefined {
-  if (typeof document === 'undefined') return undefined;
-  for (const part of document.cookie.split(';')) {
+  if (!page.document) return undefined;
+  for (const part of page.document.cookie.split(';')) {
     const [key, ...rest] = part.trim().split('=');
     if (key === name) return decodeURIComponent(rest.join('='));
   }
@@ -82,7 +98,7 @@ export function httpDesk(options: HttpDeskOptions = {}): TalonDesk {
   const base = options.baseUrl ?? '';
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const readCookie = options.readCookie ?? documentCookie;
-  const storage = options.storage ?? (typeof localStorage === 'undefined' ? undefined : localStorage);
+  const storage = options.storage ?? page.localStorage;
 
   async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
@@ -97,7 +113,6 @@ export function httpDesk(options: HttpDeskOptions = {}): TalonDesk {
         method,
         headers,
         credentials: 'same-origin',
-        cache: 'no-store',
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch {
@@ -252,15 +267,16 @@ export function httpDesk(options: HttpDeskOptions = {}): TalonDesk {
     },
 
     subscribe(listener) {
+      const EventSourceClass = page.EventSource;
       const open =
         options.openEvents ??
-        (typeof EventSource === 'undefined'
-          ? undefined
-          : (url: string) => new EventSource(url, { withCredentials: true }));
+        (EventSourceClass
+          ? (url: string) => new EventSourceClass(url, { withCredentials: true })
+          : undefined);
       if (!open) return () => undefined;
       const source = open(`${base}/v1/events`);
       for (const type of ['approval.created', 'approval.decided', 'talon.locked', 'talon.unlocked']) {
-        source.addEventListener(type, (event) => {
+        source.addEventListener(type, (event: { data: string }) => {
           let data: Record<string, unknown> = {};
           try {
             data = JSON.parse(event.data) as Record<string, unknown>;
@@ -277,13 +293,6 @@ export function httpDesk(options: HttpDeskOptions = {}): TalonDesk {
   return desk;
 }
 
-declare global {
-  interface Window {
-    talon?: Bridge & { transport?: string };
-  }
-}
-
 export function connectDesk(): TalonDesk {
-  if (typeof window !== 'undefined' && window.talon) return ipcDesk(window.talon);
-  return httpDesk();
+  return page.talon ? ipcDesk(page.talon) : httpDesk();
 }

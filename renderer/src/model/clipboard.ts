@@ -10,11 +10,18 @@ export interface ClipboardLike {
   readText?(): Promise<string>;
 }
 
+function systemClipboard(): ClipboardLike {
+  const clipboard = (globalThis as { navigator?: { clipboard?: ClipboardLike } }).navigator?.clipboard;
+  if (!clipboard)
+    throw new Error('This window has no clipboard access; select the value and copy it by hand.');
+  return clipboard;
+}
+
 let pendingClear: ReturnType<typeof setTimeout> | undefined;
 
 export async function copyWithClearing(
   value: string,
-  clipboard: ClipboardLike = navigator.clipboard,
+  clipboard: ClipboardLike = systemClipboard(),
   clearAfterMs = clipboardClearMs,
 ): Promise<void> {
   await clipboard.writeText(value);
