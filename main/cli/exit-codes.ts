@@ -22,6 +22,9 @@ export const exitCodes = {
   talon_unreachable: 11,
   hsm_unavailable: 11,
   integrity: 12,
+  bad_gateway: 13,
+  gateway_timeout: 13,
+  storage_full: 14,
 } as const;
 
 export function exitCodeFor(code: string): number {
@@ -42,4 +45,6 @@ export const exitCodeHelp = `Exit codes:
   9   rate limited
   10  a human must approve first (approval_required): talon approval list
   11  Talon or its token cannot be reached
-  12  integrity check failed (audit chain, backup)`;
+  12  integrity check failed (audit chain, backup)
+  13  a request Talon made for you failed or timed out (bad_gateway, gateway_timeout)
+  14  Talon's disk is full (storage_full)`;

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { exitCodes } from '../../main/cli/exit-codes.js';
 import {
   cleanEnvironment,
   cliPin,
@@ -30,7 +31,7 @@ describe.concurrent('talon', { timeout: 60_000 }, () => {
   it('init needs a PIN, and then sets the folder up once, the owner key in a 0600 file', async () => {
     const dataDir = folder('init');
     const noPin = await runTalon(['init', '--data-dir', dataDir], cleanEnvironment());
-    expect(noPin.code).toBe(1);
+    expect(noPin.code).toBe(exitCodes.invalid_input);
     expect(noPin.stderr).toMatch(/talon init needs the token PIN/u);
     expect(noPin.stderr).toMatch(/TALON_HSM_PIN/u);
     expect(existsSync(dataDir)).toBe(false);
@@ -64,7 +65,7 @@ describe.concurrent('talon', { timeout: 60_000 }, () => {
       ['init', '--data-dir', dataDir],
       cleanEnvironment({ TALON_HSM_PIN: 'not-the-pin' }),
     );
-    expect(wrongPin.code).toBe(1);
+    expect(wrongPin.code).toBe(exitCodes.unauthenticated);
     expect(wrongPin.stderr).toMatch(/PIN is wrong/u);
   });
 
@@ -74,7 +75,7 @@ describe.concurrent('talon', { timeout: 60_000 }, () => {
     writeFileSync(pinFile, `${cliPin}\n`);
     chmodSync(pinFile, 0o644);
     const byFlag = await runTalon(['init', '--data-dir', dataDir, '--pin-file', pinFile], cleanEnvironment());
-    expect(byFlag.code).toBe(1);
+    expect(byFlag.code).toBe(exitCodes.forbidden);
     expect(byFlag.stderr).toContain(`The PIN file ${pinFile} can be read by other users (mode 0644)`);
     expect(byFlag.stderr).toContain(`chmod 600 '${pinFile}'`);
     chmodSync(pinFile, 0o640);
@@ -82,10 +83,10 @@ describe.concurrent('talon', { timeout: 60_000 }, () => {
       ['serve', '--data-dir', dataDir],
       cleanEnvironment({ TALON_HSM_PIN_FILE: pinFile }),
     );
-    expect(byEnvironment.code).toBe(1);
+    expect(byEnvironment.code).toBe(exitCodes.forbidden);
     expect(byEnvironment.stderr).toMatch(/can be read by other users \(mode 0640\)/u);
     const badPort = await runTalon(['serve', '--data-dir', dataDir, '--port', '99999'], cleanEnvironment());
-    expect(badPort.code).toBe(1);
+    expect(badPort.code).toBe(exitCodes.invalid_input);
     expect(badPort.stderr).toContain("--port must be a port number from 0 to 65535, not '99999'");
     const badEnvironmentPort = await runTalon(
       ['serve', '--data-dir', dataDir],
@@ -116,7 +117,7 @@ describe.concurrent('talon', { timeout: 60_000 }, () => {
         ['serve', '--data-dir', dataDir, '--port', '0'],
         cleanEnvironment({ TALON_HSM_PIN: cliPin }),
       );
-      expect(second.code).toBe(1);
+      expect(second.code).toBe(exitCodes.conflict);
       expect(second.stderr).toContain(
         `Another Talon (process ${serving.child.pid}) is using the data folder ${dataDir}`,
       );
@@ -160,7 +161,7 @@ describe.concurrent('talon', { timeout: 60_000 }, () => {
       ['--port', '0'],
       cleanEnvironment({ TALON_DATA_DIR: dataDir }),
     );
-    expect(started.code).toBe(1);
+    expect(started.code).toBe(exitCodes.locked);
     expect(started.stderr).toContain(`The data folder ${dataDir} is not set up yet`);
     expect(started.stderr).toContain('TALON_HSM_PIN=… npm start');
     expect(started.stderr).toMatch(/TALON_HSM_PIN_FILE/u);

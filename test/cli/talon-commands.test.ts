@@ -32,14 +32,14 @@ beforeAll(async () => {
   ownerKey = readFileSync(join(dataDir, 'owner-api-key'), 'utf8').trim();
   const created = await talon(['vault', 'create', 'cli-vault', '--json']);
   expect(created.code, created.stderr).toBe(0);
-});
+}, 180_000);
 
 afterAll(async () => {
   await serving?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
 
-describe.concurrent('talon against a running Talon', { timeout: 300_000 }, () => {
+describe.concurrent('talon against a running Talon', { timeout: 600_000 }, () => {
   it('vaults: list, get by name, link as the default', async () => {
     const list = await talon(['vault', 'list', '--json']);
     expect(list.code).toBe(0);

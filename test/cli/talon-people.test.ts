@@ -69,7 +69,7 @@ beforeAll(async () => {
     '--require-approval',
   ]);
   expect(policy.code, policy.stderr).toBe(0);
-});
+}, 180_000);
 
 afterAll(async () => {
   await serving?.stop();

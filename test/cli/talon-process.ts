@@ -49,7 +49,7 @@ export interface ServingProcess {
 export function startServe(
   args: string[],
   env: NodeJS.ProcessEnv,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
 ): Promise<ServingProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [talonBin, 'serve', '--port', '0', ...args], {

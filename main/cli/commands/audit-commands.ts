@@ -127,6 +127,9 @@ export function registerAuditCommands(program: Command): void {
       .option('-f, --format <format>', 'ndjson, json or csv', 'ndjson')
       .option('-o, --output <file>', 'write to a file (default stdout)')
       .action(async (flags: FilterFlags & { format: string; output?: string }, command: Command) => {
+        // --json with no --format asks for one JSON document.
+        if (globalFlags(command).json && command.getOptionValueSource('format') === 'default')
+          flags.format = 'json';
         if (!['ndjson', 'json', 'csv'].includes(flags.format))
           throw new CliError('invalid_input', '--format must be ndjson, json or csv.');
         const filter = await filterOf(command, flags);

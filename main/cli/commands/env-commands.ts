@@ -76,6 +76,8 @@ export function registerEnvCommands(program: Command): void {
           out.result({ file: flags.output, variables: [...variables.keys()] }, () =>
             console.log(`Wrote ${variables.size} variables to ${flags.output} (mode 0600).`),
           );
+        } else if (out.json) {
+          process.stdout.write(formatEnvironment(variables, 'json'));
         } else {
           process.stdout.write(text);
         }
