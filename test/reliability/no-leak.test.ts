@@ -5,14 +5,15 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repositoryRoot } from '../cli/talon-process.js';
+import { runTalonWith } from '../cli/cli-runner.js';
+import { cleanEnvironment, repositoryRoot } from '../cli/talon-process.js';
 import { report } from './reliability-report.js';
 import { openReadOnly } from './store-digest.js';
 import { type ChildTalon, startChildTalon } from './talon-child.js';
 
 /**
  * Secrets never leak: a canary value stored through each transport (REST, MCP over streamable
- * HTTP, MCP over stdio through talon-mcp) must appear nowhere but in the answers to those who may
+ * HTTP, MCP over stdio through talon-mcp, the talon CLI) must appear nowhere but in the answers to those who may
  * read it: not in the server's output (debug-level logs, across a SIGKILL and a restart), not in
  * talon-mcp's stderr, not in any audit row, not in any error body, and not in any file of the data
  * folder (database, WAL, token folder) as text, hex or base64; the database holds only ciphertext.
@@ -24,6 +25,7 @@ let agent: { id: string; apiKey: string };
 const canaries: Record<string, string> = {};
 const errorBodies: string[] = [];
 const stdioStderr: string[] = [];
+const cliOutput: string[] = [];
 const clients: Client[] = [];
 
 const newCanary = (transport: string) => `canary-${transport}-${randomBytes(16).toString('hex')}`;
@@ -148,7 +150,7 @@ function filesUnder(folder: string): string[] {
 }
 
 describe('secrets never leak', () => {
-  it('keeps canaries stored over REST, MCP HTTP and MCP stdio out of logs, audit, errors, files and crash output', async () => {
+  it('keeps canaries stored over REST, MCP HTTP, MCP stdio and the CLI out of logs, audit, errors, files and crash output', async () => {
     canaries.rest = newCanary('rest');
     const put = await talon.request('PUT', `/v1/vaults/${vaultId}/secrets/canary/rest`, {
       json: { value: canaries.rest, type: 'api_key' },
@@ -173,9 +175,36 @@ describe('secrets never leak', () => {
     });
     expect(stdioPut.isError).not.toBe(true);
 
+    // The CLI, as a person uses it: the value on stdin, never in the arguments.
+    canaries.cli = newCanary('cli');
+    const cliEnv = cleanEnvironment({
+      ONECLAW_BASE_URL: talon.url,
+      ONECLAW_API_KEY: talon.ownerKey,
+      TALON_CONFIG_DIR: join(talon.dataDir, 'cli-config'),
+    });
+    const cliPut = await runTalonWith(
+      ['secret', 'set', 'canary/cli', '--stdin', '-v', vaultId],
+      cliEnv,
+      canaries.cli,
+    );
+    expect(cliPut.code, cliPut.stderr).toBe(0);
+    const cliRefused = await runTalonWith(
+      ['secret', 'set', 'canary/cli', '--stdin', '-v', 'no-such-vault'],
+      cliEnv,
+      canaries.cli,
+    );
+    expect(cliRefused.code).not.toBe(0);
+    cliOutput.push(cliPut.stdout, cliPut.stderr, cliRefused.stdout, cliRefused.stderr);
+
     // Each reads back to whoever may read it, over each transport.
+    const paths: Record<string, string> = {
+      rest: 'canary/rest',
+      mcpHttp: 'canary/mcp-http',
+      mcpStdio: 'canary/mcp-stdio',
+      cli: 'canary/cli',
+    };
     for (const [name, value] of Object.entries(canaries)) {
-      const path = `canary/${name === 'rest' ? 'rest' : name === 'mcpHttp' ? 'mcp-http' : 'mcp-stdio'}`;
+      const path = paths[name]!;
       expect((await talon.request('GET', `/v1/vaults/${vaultId}/secrets/${path}`)).body.value).toBe(value);
       expect(
         JSON.parse(textOf(await stdio.callTool({ name: 'get_secret', arguments: { path } }))).value,
@@ -213,11 +242,12 @@ describe('secrets never leak', () => {
     } finally {
       db.close();
     }
-    expect(versions).toBeGreaterThanOrEqual(3);
+    expect(versions).toBeGreaterThanOrEqual(4);
 
     const output = talon.output() + stdioStderr.join('');
     const places: Record<string, string | Buffer> = {
       'server output (debug logs, SIGKILL, restart, SIGTERM)': output,
+      'CLI output (a put, a refused put)': cliOutput.join('\n'),
       'audit rows (table)': auditRows,
       'audit events (API)': audit.text,
       'error bodies': errorBodies.join('\n'),
