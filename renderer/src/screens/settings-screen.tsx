@@ -42,7 +42,11 @@ export function SettingsScreen({ onSettings }: { onSettings: (settings: DeskSett
             <>
               <Field
                 label="Lock after inactivity"
-                hint="Talon also locks when the computer sleeps or its screen locks."
+                hint={
+                  settings.data.remember_pin_available
+                    ? 'Talon also locks when the computer sleeps or its screen locks.'
+                    : 'Counted in this browser tab. Talon itself also locks after its own idle time (TALON_AUTO_LOCK_MINUTES).'
+                }
               >
                 {(props) => (
                   <select
