@@ -61,12 +61,11 @@ export async function benchTransactions(keyStore: KeyStore, dataDir: string, sca
         max_fee_per_gas: '30000000000',
         max_priority_fee_per_gas: '1000000000',
       });
+    const post = () =>
+      fetch(`${url}/v1/agents/${agent.id}/transactions/sign`, { method: 'POST', headers, body: body() });
     const signOverRest = async () => {
-      const response = await fetch(`${url}/v1/agents/${agent.id}/transactions/sign`, {
-        method: 'POST',
-        headers,
-        body: body(),
-      });
+      // A kept-alive socket the server closed just as it was reused: once more, on a new one.
+      const response = await post().catch(post);
       if (response.status !== 201) throw new Error(`sign answered ${response.status}: ${await response.text()}`);
       await response.arrayBuffer();
     };

@@ -572,6 +572,17 @@ describe('MCP', () => {
       'Receipt: success',
     );
 
+    const signed = await toolText(mcpClient, 'sign_transaction', {
+      to: recipient,
+      value: '0.01',
+      chain: 'sepolia',
+      max_fee_per_gas: '30000000000',
+      max_priority_fee_per_gas: '1000000000',
+    });
+    expect(signed).toMatch(/^Transaction SIGN_ONLY/u);
+    const raw = /Signed tx: (0x[0-9a-f]+)/u.exec(signed)![1]!;
+    expect(Transaction.from(raw).from).toBe(agent.address);
+
     const contract = await node.deploy(revertingContractInitCode);
     const reverted = await callTool(mcpClient, 'submit_transaction', {
       to: contract,
