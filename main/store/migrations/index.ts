@@ -15,8 +15,8 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 10, update: updateToSchemaVersion0010 },
   { version: 20, update: updateToSchemaVersion0020 },
-  { version: 40, update: updateToSchemaVersion0040 },
   { version: 30, update: updateToSchemaVersion0030 },
+  { version: 40, update: updateToSchemaVersion0040 },
   { version: 60, update: updateToSchemaVersion0060 },
 ];
 
