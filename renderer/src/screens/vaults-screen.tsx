@@ -203,7 +203,7 @@ function VaultSecrets({ vault, onCountChanged }: { vault: DeskVault; onCountChan
             No path contains “{search}”. Clear the search to see every secret.
           </EmptyState>
         ) : null}
-        <ul className="tree" role="tree" aria-label="Secret paths">
+        <ul className="tree" aria-label="Secret paths">
           {tree.map((node) => (
             <TreeItem
               key={node.path}
@@ -259,9 +259,10 @@ function TreeItem({
   const [open, setOpen] = useState(true);
   if (node.kind === 'folder') {
     return (
-      <li role="treeitem" aria-expanded={open} aria-selected={false}>
+      <li>
         <button
           type="button"
+          aria-expanded={open}
           className="tree-row tree-folder"
           style={{ paddingLeft: `${depth * 14 + 8}px` }}
           onClick={() => setOpen(!open)}
@@ -269,7 +270,7 @@ function TreeItem({
           <span aria-hidden="true">{open ? '▾' : '▸'}</span> {node.name}
         </button>
         {open ? (
-          <ul role="group">
+          <ul>
             {node.children.map((child) => (
               <TreeItem
                 key={child.path}
@@ -286,12 +287,13 @@ function TreeItem({
   }
   const secret = node.item;
   return (
-    <li role="treeitem" aria-selected={selected === node.path}>
+    <li>
       <button
         type="button"
         className={`tree-row${selected === node.path ? ' selected' : ''}${secret.deleted_at ? ' deleted' : ''}`}
         style={{ paddingLeft: `${depth * 14 + 8}px` }}
         onClick={() => onSelect(node.path)}
+        aria-current={selected === node.path ? 'true' : undefined}
         data-path={node.path}
       >
         <TypeIcon type={secret.type} />
