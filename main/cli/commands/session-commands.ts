@@ -96,10 +96,13 @@ export function registerSessionCommands(program: Command): void {
               ? await readStdin()
               : await promptHidden('Token PIN (input hidden)');
           if (pin === '') throw new CliError('invalid_input', 'The PIN is empty.');
-          const token = await connection.client.talon.unlock({
-            pin,
-            ...(flags.totp ? { totp_code: flags.totp } : {}),
-          });
+          // With 2FA on, the code is asked for when it was not given (and a terminal is there to ask on).
+          let totp = flags.totp;
+          if (!totp && process.stdin.isTTY) {
+            const status = await connection.client.talon.status().catch(() => undefined);
+            if (status?.mfa_enabled) totp = await promptHidden('TOTP code from your authenticator app');
+          }
+          const token = await connection.client.talon.unlock({ pin, ...(totp ? { totp_code: totp } : {}) });
           let saved: string | undefined;
           if (flags.save && token?.access_token) {
             saved = writeSession({
