@@ -82,6 +82,8 @@ const schemaNames: Record<string, string> = {
   'POST /v1/talon/unlock': 'unlockRequestSchema',
   'POST /v1/users': 'createUserRequestSchema',
   'PATCH /v1/users/:user_id': 'updateUserRequestSchema',
+  'POST /v1/auth/token': 'loginRequestSchema',
+  'POST /v1/auth/change-password': 'changePasswordRequestSchema',
   'POST /v1/auth/mfa/verify-setup': 'mfaVerifyRequestSchema',
   'POST /v1/auth/mfa/verify': 'mfaVerifyRequestSchema',
   'POST /v1/auth/mfa/disable': 'mfaCodeRequestSchema',
