@@ -90,8 +90,14 @@ export function decide(request: DecisionRequest): Decision {
     if (assessment.applies) applicable.push(rule);
   }
 
+  // At equal priority and effect, a policy that names the permission explains the decision
+  // better than one that only implies it (read implies use).
+  const named = (rule: PolicyRule): number => Number(rule.permissions.includes(permission));
   const ranked = applicable.sort(
-    (a, b) => b.priority - a.priority || Number(b.effect === 'deny') - Number(a.effect === 'deny'),
+    (a, b) =>
+      b.priority - a.priority ||
+      Number(b.effect === 'deny') - Number(a.effect === 'deny') ||
+      named(b) - named(a),
   );
   const winner = ranked[0];
   if (!winner) {

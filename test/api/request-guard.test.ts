@@ -245,7 +245,7 @@ describe('problem details for what the transport refuses', () => {
       /no route GET \/v1\/no-such-route/u,
     );
     expectProblem(await api.request('PATCH', '/v1/vaults'), 404, 'not_found');
-    expectProblem(await api.request('GET', '/'), 404, 'not_found');
+    expectProblem(await api.request('GET', '/v2/vaults'), 404, 'not_found');
   });
 
   it('answers a URL that is not valid percent-encoding with 400', async () => {

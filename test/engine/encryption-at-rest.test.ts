@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { otherConnectionsSeenWithinMs } from '../../main/store/row-cache.js';
 import {
   type TestEngine,
   createTestEngine,
@@ -58,6 +59,8 @@ async function expectIntegrityFailure(
   notThis: string[],
   version?: number,
 ): Promise<void> {
+  // The tampering came from another connection, which the store's row cache notices within this time.
+  await new Promise((resolve) => setTimeout(resolve, otherConnectionsSeenWithinMs + 1));
   const error = await expectTalonError(
     t.engine.secrets.get(t.owner, vaultId, path, t.call(), version),
     'internal',

@@ -138,7 +138,7 @@ describe('time_window', () => {
     expect(zone.error?.issues[0]?.message).toMatch(/"Mars\/Base" is not a known IANA time zone/u);
     const unknown = policyConditionsSchema.safeParse({ ip_allow_list: ['10.0.0.1'] });
     expect(unknown.error?.issues[0]?.message).toBe(
-      'has unknown field "ip_allow_list"; Talon understands ip_allowlist and time_window',
+      'has unknown field "ip_allow_list"; Talon understands ip_allowlist, time_window and allowed_hosts',
     );
   });
 });
