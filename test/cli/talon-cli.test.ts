@@ -148,7 +148,7 @@ describe.concurrent('talon', { timeout: 60_000 }, () => {
       const key = readFileSync(join(dataDir, 'owner-api-key'), 'utf8').trim();
       const verified = await getJson(`${unlocked.url}/v1/audit/verify`, key);
       expect(verified).toMatchObject({ status: 200, body: { valid: true } });
-      expect(verified.body.checked).toBeGreaterThanOrEqual(3); // talon.setup and talon.lock before the restart, talon.unlock after;
+      expect(verified.body.checked).toBeGreaterThanOrEqual(3); // talon.setup and talon.lock before the restart, talon.unlock after
     } finally {
       expect((await unlocked.stop()).code).toBe(0);
     }
