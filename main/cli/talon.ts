@@ -76,7 +76,8 @@ async function serve(flags: TalonFlags): Promise<void> {
     import('./talon-runtime.js'),
     import('pino'),
   ]);
-  const runtime = await openTalon({ ...config, setUpCommand: serveCommand });
+  // A new folder without a PIN is served anyway, so that the UI (or POST /v1/talon/setup) can set it up.
+  const runtime = await openTalon({ ...config, setUpCommand: serveCommand, awaitSetUp: true });
   reportSetUp(runtime);
   const logger = pino({ level: process.env.TALON_LOG_LEVEL || 'info' }, pino.destination(2));
   let serving;
@@ -93,9 +94,13 @@ async function serve(flags: TalonFlags): Promise<void> {
     throw error;
   }
   const lines = [`Talon is serving on ${serving.url} (data folder ${config.dataDir}).`];
-  if (!runtime.engine.isUnlocked) {
+  if (!runtime.engine.lifecycle.isSetUp) {
     lines.push(
-      `Talon is locked: no token PIN was given. To unlock, stop it and start it again with TALON_HSM_PIN=… ${serveCommand}, or with TALON_HSM_PIN_FILE / --pin-file pointing at a file only you can read.`,
+      `Talon is not set up yet: open ${serving.url} to choose the token PIN, or stop it and run TALON_HSM_PIN=… ${serveCommand} (or TALON_HSM_PIN_FILE / --pin-file with a file only you can read).`,
+    );
+  } else if (!runtime.engine.isUnlocked) {
+    lines.push(
+      `Talon is locked: no token PIN was given. Unlock it by signing in at ${serving.url}, with \`talon unlock\`, or by starting it again with TALON_HSM_PIN=… ${serveCommand} (or TALON_HSM_PIN_FILE / --pin-file pointing at a file only you can read).`,
     );
   }
   console.log(lines.join('\n'));

@@ -14,7 +14,7 @@ export const subkeyLabels = {
 export type SubkeyName = keyof typeof subkeyLabels;
 
 export const lockedMessage =
-  'Talon is locked. Unlock it with the token PIN (start `talon serve` with TALON_HSM_PIN or TALON_HSM_PIN_FILE set), then retry.';
+  'Talon is locked. A human must unlock it with the token PIN (in the Talon app, with `talon unlock`, or by starting `talon serve` with TALON_HSM_PIN or TALON_HSM_PIN_FILE set), then retry.';
 
 export class KeyRing {
   private subkeys: Map<SubkeyName, Buffer> | null = null;

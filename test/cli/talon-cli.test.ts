@@ -3,14 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exitCodes } from '../../main/cli/exit-codes.js';
-import {
-  cleanEnvironment,
-  cliPin,
-  repositoryRoot,
-  runScript,
-  runTalon,
-  startServe,
-} from './talon-process.js';
+import { cleanEnvironment, cliPin, runTalon, startServe } from './talon-process.js';
 
 /**
  * `talon init` and `talon serve` as real child processes, each on its own data folder (and so its
@@ -154,16 +147,30 @@ describe.concurrent('talon', { timeout: 60_000 }, () => {
     }
   });
 
-  it('npm start on a new folder without a PIN says how to give one', async () => {
-    const dataDir = folder('npm-start');
-    const started = await runScript(
-      join(repositoryRoot, 'scripts', 'start.mjs'),
-      ['--port', '0'],
-      cleanEnvironment({ TALON_DATA_DIR: dataDir }),
-    );
-    expect(started.code).toBe(exitCodes.locked);
-    expect(started.stderr).toContain(`The data folder ${dataDir} is not set up yet`);
-    expect(started.stderr).toContain('TALON_HSM_PIN=… npm start');
-    expect(started.stderr).toMatch(/TALON_HSM_PIN_FILE/u);
+  it('serve on a new folder without a PIN waits for set-up over the API, then serves unlocked', async () => {
+    const dataDir = folder('awaiting-set-up');
+    const serving = await startServe(['--data-dir', dataDir], cleanEnvironment());
+    try {
+      expect(serving.output()).toContain(
+        `Talon is not set up yet: open ${serving.url} to choose the token PIN`,
+      );
+      expect(await getJson(`${serving.url}/v1/talon/status`)).toMatchObject({
+        status: 200,
+        body: { set_up: false, unlocked: false },
+      });
+      const setUp = await fetch(`${serving.url}/v1/talon/setup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ pin: cliPin, pin_confirmation: cliPin }),
+      });
+      expect(setUp.status).toBe(201);
+      expect(await getJson(`${serving.url}/v1/talon/status`)).toMatchObject({
+        body: { set_up: true, unlocked: true },
+      });
+      const key = readFileSync(join(dataDir, 'owner-api-key'), 'utf8').trim();
+      expect(await getJson(`${serving.url}/v1/vaults`, key)).toMatchObject({ status: 200 });
+    } finally {
+      expect((await serving.stop()).code).toBe(0);
+    }
   });
 });

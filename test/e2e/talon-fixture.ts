@@ -1,17 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Page } from '@playwright/test';
-import {
-  type Finished,
-  type ServingProcess,
-  cleanEnvironment,
-  repositoryRoot,
-  startServe,
-} from '../cli/talon-process.js';
+import { type ServingProcess, cleanEnvironment, repositoryRoot, startServe } from '../cli/talon-process.js';
 
 /** A fresh `talon serve` on a temporary data folder (its own SoftHSM2 token), not set up yet. */
 export interface E2eTalon {
@@ -23,49 +16,9 @@ export interface E2eTalon {
   stop(): Promise<void>;
 }
 
-/**
- * `talon serve` on the new folder, without a PIN, so that the UI leads to set-up. While `talon
- * serve` still refuses a new folder without a PIN, the same runtime is served by
- * serve-awaiting-set-up.ts instead; the fixture moves to `talon serve` by itself once it waits.
- */
-async function serveNewFolder(dataDir: string): Promise<ServingProcess> {
-  const env = cleanEnvironment({ TALON_DATA_DIR: dataDir });
-  try {
-    return await startServe(['--data-dir', dataDir], env, 40_000);
-  } catch (error) {
-    if (!/is not set up yet/u.test((error as Error).message)) throw error;
-  }
-  return startScript(join(repositoryRoot, 'test', 'e2e', 'serve-awaiting-set-up.mjs'), dataDir, env);
-}
-
-function startScript(script: string, dataDir: string, env: NodeJS.ProcessEnv): Promise<ServingProcess> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, '--data-dir', dataDir], { env, cwd: repositoryRoot });
-    let stdout = '';
-    let stderr = '';
-    const exited = new Promise<Finished>((done) =>
-      child.on('close', (code) => done({ code, stdout, stderr })),
-    );
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-      const match = /serving on (http:\/\/127\.0\.0\.1:\d+)/u.exec(stdout);
-      if (match) {
-        resolve({
-          child,
-          url: match[1]!,
-          output: () => stdout + stderr,
-          stop(signal = 'SIGTERM') {
-            child.kill(signal);
-            return exited;
-          },
-        });
-      }
-    });
-    void exited.then((finished) =>
-      reject(new Error(`Talon exited with ${finished.code}:\n${stdout}\n${stderr}`)),
-    );
-  });
+/** `talon serve` on the new folder, without a PIN, so that the UI leads to set-up. */
+function serveNewFolder(dataDir: string): Promise<ServingProcess> {
+  return startServe(['--data-dir', dataDir], cleanEnvironment({ TALON_DATA_DIR: dataDir }), 40_000);
 }
 
 export async function startTalon(): Promise<E2eTalon> {
