@@ -133,7 +133,6 @@ export async function registerMcpEndpoint(
     }
 
     const sessionId = singleHeader(request.headers['mcp-session-id']);
-    let session: McpSession | undefined;
     if (sessionId !== undefined) {
       session = sessions.get(sessionId);
       if (!session) return sendJsonRpcError(reply, 404, -32001, 'Session not found');

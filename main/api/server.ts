@@ -85,11 +85,7 @@ const redactedPaths = [
     'otpauth_uri',
     'qr_code',
     'recovery_codes',
-  ].flatMap((field) => [
-    field,
-    `*.${field}`,
-    `*.*.${field}`,
-  ]),
+  ].flatMap((field) => [field, `*.${field}`, `*.*.${field}`]),
 ];
 
 /**
@@ -162,8 +158,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
   registerTalonRoutes(app, context);
   registerLoginRoutes(app, context);
   registerMfaVerifyRoute(app, context);
-  registerPairingRequestRoutes(app, context);
   registerShareAccessRoute(app, context);
+  registerPairingRequestRoutes(app, context);
   await app.register(async (authenticated) => {
     authenticated.addHook('preHandler', authenticateRequests(options.engine, context.call));
     registerApiKeyRoutes(authenticated, context);
@@ -174,11 +170,11 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     registerPolicyRoutes(authenticated, context);
     registerAgentRoutes(authenticated, context);
     registerAuditRoutes(authenticated, context);
-    registerUseRoutes(authenticated, context);
-    registerPairingRoutes(authenticated, context);
     registerShareRoutes(authenticated, context);
     registerApprovalRoutes(authenticated, context);
     registerEventRoutes(authenticated, context);
+    registerUseRoutes(authenticated, context);
+    registerPairingRoutes(authenticated, context);
     registerTransactionRoutes(authenticated, context);
     registerChainRoutes(authenticated, context);
   });

@@ -110,6 +110,7 @@ export function resolveTalonConfig(flags: TalonFlags, env: NodeJS.ProcessEnv = p
 export function talonConfigDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
   if (env.TALON_CONFIG_DIR) return resolve(env.TALON_CONFIG_DIR);
   if (platform === 'darwin') return join(homedir(), 'Library', 'Preferences', 'talon');
-  if (platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'talon', 'config');
+  if (platform === 'win32')
+    return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'talon', 'config');
   return join(env.XDG_CONFIG_HOME || join(homedir(), '.config'), 'talon');
 }

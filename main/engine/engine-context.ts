@@ -15,10 +15,10 @@ export interface EngineOptions {
   maxValueBytes: number;
   /** Lifetime of agent and user JWTs when the agent sets none. Default 3600 s (1Claw's). */
   tokenTtlSeconds: number;
-  /** Limits and trusted CAs of the requests http_request sends (outbound-request.ts). */
-  outbound?: Partial<OutboundOptions>;
   /** How long an approval waits for a human before it expires. Default 15 minutes. */
   approvalTtlMs: number;
+  /** Limits and trusted CAs of the requests http_request sends (outbound-request.ts). */
+  outbound?: Partial<OutboundOptions>;
   now: () => Date;
 }
 
