@@ -18,6 +18,8 @@ export interface TalonConfig {
   pin: string | null;
   /** Minutes without a human or agent request before Talon locks itself; 0 = never. */
   autoLockMinutes: number;
+  /** Requests each client address may make in a minute before it gets 429. */
+  rateLimitPerMinute: number;
 }
 
 export interface TalonFlags {
@@ -29,6 +31,17 @@ export interface TalonFlags {
 export const defaultPort = 7417;
 export const defaultTokenLabel = 'talon';
 export const defaultAutoLockMinutes = 15;
+export const defaultRateLimitPerMinute = 600;
+
+function parseRateLimit(text: string): number {
+  if (!/^[1-9][0-9]{0,6}$/u.test(text.trim())) {
+    throw new TalonError(
+      'invalid_input',
+      `TALON_RATE_LIMIT must be a whole number of requests per minute per address (1 to 9999999), not '${text}'.`,
+    );
+  }
+  return Number(text);
+}
 
 function parseAutoLockMinutes(text: string): number {
   if (!/^[0-9]{1,6}(\.[0-9]+)?$/u.test(text.trim())) {
@@ -99,6 +112,9 @@ export function resolveTalonConfig(flags: TalonFlags, env: NodeJS.ProcessEnv = p
     autoLockMinutes: env.TALON_AUTO_LOCK_MINUTES
       ? parseAutoLockMinutes(env.TALON_AUTO_LOCK_MINUTES)
       : defaultAutoLockMinutes,
+    rateLimitPerMinute: env.TALON_RATE_LIMIT
+      ? parseRateLimit(env.TALON_RATE_LIMIT)
+      : defaultRateLimitPerMinute,
   };
 }
 

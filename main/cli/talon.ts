@@ -82,7 +82,11 @@ async function serve(flags: TalonFlags): Promise<void> {
   const logger = pino({ level: process.env.TALON_LOG_LEVEL || 'info' }, pino.destination(2));
   let serving;
   try {
-    serving = await serveTalon(runtime, { port: config.port, logger });
+    serving = await serveTalon(runtime, {
+      port: config.port,
+      logger,
+      rateLimit: { max: config.rateLimitPerMinute },
+    });
   } catch (error) {
     await runtime.close();
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {

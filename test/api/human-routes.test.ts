@@ -47,7 +47,9 @@ describe('/v1/talon', () => {
     expect(locked.status).toBe(200);
     expect(locked.body).toMatchObject({ unlocked: false });
     const agentCall = await api.request('GET', '/v1/vaults', { credential: agentKey });
-    expect(expectProblem(agentCall, 423, 'locked').detail).toMatch(/Talon is locked\. Unlock it/u);
+    expect(expectProblem(agentCall, 423, 'locked').detail).toMatch(
+      /Talon is locked\. A human must unlock it with the token PIN/u,
+    );
     // Locking a locked Talon changes nothing and needs nothing.
     expect((await api.request('POST', '/v1/talon/lock')).status).toBe(200);
   });

@@ -42,3 +42,17 @@ describe('TALON_AUTO_LOCK_MINUTES', () => {
     expect(error.message).toMatch(/TALON_AUTO_LOCK_MINUTES must be a number of minutes/u);
   });
 });
+
+describe('TALON_RATE_LIMIT', () => {
+  it('defaults to 600 a minute per address, and refuses what is not a positive whole number', async () => {
+    expect(resolveTalonConfig({}, {}).rateLimitPerMinute).toBe(600);
+    expect(resolveTalonConfig({}, { TALON_RATE_LIMIT: '5000' }).rateLimitPerMinute).toBe(5000);
+    for (const bad of ['0', '-1', '2.5', 'lots']) {
+      const error = await expectTalonError(
+        () => resolveTalonConfig({}, { TALON_RATE_LIMIT: bad }),
+        'invalid_input',
+      );
+      expect(error.message).toMatch(/TALON_RATE_LIMIT must be a whole number of requests per minute/u);
+    }
+  });
+});
