@@ -294,6 +294,9 @@ export class EngineDesk implements DeskBackend {
   async decideApproval(approvalId: string, input: unknown) {
     return this.engine.approvals.decide(await this.owner(), approvalId, input, this.call());
   }
+  async fulfilSecretRequest(approvalId: string, value: string) {
+    return this.engine.use.fulfilSecretRequest(await this.owner(), approvalId, { value }, this.call());
+  }
 
   async mfaStatus() {
     return this.engine.users.mfaStatus(await this.owner());

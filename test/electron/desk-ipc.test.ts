@@ -98,6 +98,9 @@ describe('the desktop IPC handler table', () => {
       ['talon:unlock', [{ pin: 'abc' }], /pin/u],
       ['talon:updateSettings', [{ auto_lock_seconds: 60, evil: true }], /evil|unrecognized|Unrecognized/u],
       ['talon:listVaults', ['extra'], /takes 0 arguments, not 1/u],
+      ['talon:fulfilSecretRequest', ['not-a-uuid', 'sk-x'], /0: must be a UUID/u],
+      ['talon:fulfilSecretRequest', [vaultId, ''], /1: /u],
+      ['talon:fulfilSecretRequest', [vaultId], /takes 2 arguments, not 1/u],
     ];
     for (const [channel, args, message] of cases) {
       const answer = await handlers.get(channel)!(fromApp, ...args);
@@ -117,6 +120,13 @@ describe('the desktop IPC handler table', () => {
       max_access_count: -1,
     });
     expect(JSON.stringify(answer)).not.toContain('sk-live-very-secret');
+    const refused = await handlers.get('talon:fulfilSecretRequest')!(
+      fromApp,
+      'not-a-uuid',
+      'sk-live-very-secret',
+    );
+    expect(refused.ok).toBe(false);
+    expect(JSON.stringify(refused)).not.toContain('sk-live-very-secret');
   });
 
   it('passes engine errors through with their code and hides unexpected ones', async () => {

@@ -108,6 +108,51 @@ describe('the desktop backend over the engine', () => {
     expect(((await call('listVaults')) as unknown[]).length).toBe(1);
   });
 
+  it("stores the value an agent asked for with request_secret, in the owner's name", async () => {
+    const { engine } = runtime;
+    const vault = (await call('createVault', { name: 'asked' })) as { id: string };
+    const asker = (await call('createAgent', { name: 'asker' })) as {
+      agent: { id: string };
+      api_key: string;
+    };
+    await call('createPolicy', vault.id, {
+      secret_path_pattern: 'api-keys/**',
+      principal_type: 'agent',
+      principal_id: asker.agent.id,
+      permissions: ['use'],
+    });
+    const agentCall = { now: new Date(), via: 'api' as const };
+    const agent = await engine.auth.authenticate(asker.api_key, agentCall);
+    let approvalId = '';
+    try {
+      engine.use.requestSecret(
+        agent,
+        vault.id,
+        { path: 'api-keys/stripe', description: 'refunds' },
+        agentCall,
+      );
+    } catch (error) {
+      approvalId = (error as { details: { approval_id: string } }).details.approval_id;
+    }
+    const pending = (await call('listApprovals', 'pending')) as { id: string; action: string }[];
+    expect(pending.find((approval) => approval.id === approvalId)).toMatchObject({
+      action: 'secret.request',
+    });
+
+    const stored = await call('fulfilSecretRequest', approvalId, 'sk-asked-for');
+    expect(stored).toMatchObject({ path: 'api-keys/stripe', type: 'api_key' });
+    expect(JSON.stringify(stored)).not.toContain('sk-asked-for');
+    expect(((await call('revealSecret', vault.id, 'api-keys/stripe', null)) as { value: string }).value).toBe(
+      'sk-asked-for',
+    );
+    expect(((await call('listApprovals', 'pending')) as { id: string }[]).map((a) => a.id)).not.toContain(
+      approvalId,
+    );
+    await expect(call('fulfilSecretRequest', approvalId, 'sk-again')).rejects.toMatchObject({
+      code: 'conflict',
+    });
+  });
+
   it('keeps settings, and the PIN in the keychain only when asked to', async () => {
     expect(await call('getSettings')).toEqual({
       auto_lock_seconds: 900,

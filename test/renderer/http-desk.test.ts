@@ -69,6 +69,37 @@ describe('browser mode', () => {
     expect((await tab.desk.status()).signed_in).toBe(true);
   });
 
+  it("answers an agent's secret request over POST /v1/secret-requests/{id}/fulfil", async () => {
+    const tab = browser(api.url);
+    await tab.desk.unlock({ pin: api.t.pin });
+    const vault = await tab.desk.createVault({ name: 'asked-vault' });
+    const asker = await tab.desk.createAgent({ name: 'browser-asker' });
+    await tab.desk.createPolicy(vault.id, {
+      secret_path_pattern: 'api-keys/**',
+      principal_type: 'agent',
+      principal_id: asker.agent.id,
+      permissions: ['use'],
+    });
+    const asked = await api.request('POST', `/v1/vaults/${vault.id}/secret-requests`, {
+      credential: asker.api_key,
+      json: { path: 'api-keys/stripe', description: 'refunds' },
+    });
+    expect(asked.status).toBe(202);
+    const approvalId = asked.body.approval_id as string;
+    const [pending] = (await tab.desk.listApprovals('pending')).filter((a) => a.id === approvalId);
+    expect(pending).toMatchObject({ action: 'secret.request', details: { path: 'api-keys/stripe' } });
+
+    const stored = await tab.desk.fulfilSecretRequest(approvalId, 'sk-from-the-browser');
+    expect(stored).toMatchObject({ path: 'api-keys/stripe', type: 'api_key' });
+    expect((await tab.desk.revealSecret(vault.id, 'api-keys/stripe', null)).value).toBe(
+      'sk-from-the-browser',
+    );
+    await expect(tab.desk.fulfilSecretRequest(approvalId, 'sk-again')).rejects.toMatchObject({
+      code: 'conflict',
+      status: 409,
+    });
+  });
+
   it('refuses unsafe requests without the CSRF token, and requests from other origins', async () => {
     const tab = browser(api.url);
     await tab.desk.unlock({ pin: api.t.pin });

@@ -253,6 +253,8 @@ export function httpDesk(options: HttpDeskOptions = {}): TalonDesk {
     },
     decideApproval: (approvalId, input) =>
       request('POST', `/v1/approvals/${encodeURIComponent(approvalId)}/decide`, input),
+    fulfilSecretRequest: (approvalId, value) =>
+      request('POST', `/v1/secret-requests/${encodeURIComponent(approvalId)}/fulfil`, { value }),
 
     mfaStatus: () => request('GET', '/v1/auth/mfa/status'),
     mfaBegin: () => request('POST', '/v1/auth/mfa/setup', {}),

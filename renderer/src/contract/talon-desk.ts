@@ -408,6 +408,8 @@ export interface DeskMethods {
 
   listApprovals(status: ApprovalStatus | 'all'): DeskApproval[];
   decideApproval(approvalId: string, input: DecideInput): DeskApproval;
+  /** Answers an agent's `secret.request` approval by storing the value at the requested path. */
+  fulfilSecretRequest(approvalId: string, value: string): DeskSecretMetadata;
 
   mfaStatus(): DeskMfaStatus;
   mfaBegin(): DeskMfaEnrolment;
@@ -456,6 +458,7 @@ export const deskMethodNames = [
   'accessShare',
   'listApprovals',
   'decideApproval',
+  'fulfilSecretRequest',
   'mfaStatus',
   'mfaBegin',
   'mfaConfirm',

@@ -97,6 +97,7 @@ function ApprovalCard({ approval, onDecided }: { approval: DeskApproval; onDecid
   const { desk, run } = useDesk();
   const [reason, setReason] = useState('');
   const pending = approval.status === 'pending';
+  const secretRequest = approval.action === 'secret.request';
   const tone =
     approval.status === 'approved'
       ? 'good'
@@ -136,7 +137,23 @@ function ApprovalCard({ approval, onDecided }: { approval: DeskApproval; onDecid
         </div>
       </header>
       <dl className="facts">
-        {detailEntries(approval).map(([key, value]) => (
+        {secretRequest ? (
+          <>
+            <div className="fact">
+              <dt>Path</dt>
+              <dd className="mono">{String(approval.details.path ?? '')}</dd>
+            </div>
+            <div className="fact">
+              <dt>Type</dt>
+              <dd className="mono">{String(approval.details.type ?? 'api_key')}</dd>
+            </div>
+            <div className="fact">
+              <dt>Agent</dt>
+              <dd>{approval.requester.name ?? approval.requester.id}</dd>
+            </div>
+          </>
+        ) : null}
+        {(secretRequest ? [] : detailEntries(approval)).map(([key, value]) => (
           <div key={key} className="fact">
             <dt>{key}</dt>
             <dd className="mono">{value}</dd>
@@ -155,7 +172,14 @@ function ApprovalCard({ approval, onDecided }: { approval: DeskApproval; onDecid
           </div>
         ) : null}
       </dl>
-      {pending ? (
+      {pending && secretRequest ? (
+        <SecretRequestAnswer
+          approval={approval}
+          onDecided={onDecided}
+          onReject={() => void decide('reject')}
+        />
+      ) : null}
+      {pending && !secretRequest ? (
         <div className="approval-actions">
           <Field label="Reason (optional)">
             {(props) => (
@@ -171,5 +195,64 @@ function ApprovalCard({ approval, onDecided }: { approval: DeskApproval; onDecid
         </div>
       ) : null}
     </li>
+  );
+}
+
+/**
+ * An agent's request_secret: the human types the value and Talon stores it at the requested path.
+ * The value lives in the input only until it is submitted; it is cleared whatever the outcome.
+ */
+function SecretRequestAnswer({
+  approval,
+  onDecided,
+  onReject,
+}: {
+  approval: DeskApproval;
+  onDecided: () => void;
+  onReject: () => void;
+}) {
+  const { desk, run } = useDesk();
+  const [value, setValue] = useState('');
+  const [showValue, setShowValue] = useState(false);
+
+  async function store() {
+    const submitted = value;
+    setValue('');
+    setShowValue(false);
+    const done = await run(() => desk.fulfilSecretRequest(approval.id, submitted), 'Secret stored.');
+    if (done) onDecided();
+  }
+
+  return (
+    <form
+      className="approval-actions"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (value !== '') void store();
+      }}
+    >
+      <Field label="Secret value">
+        {(props) => (
+          <input
+            {...props}
+            type={showValue ? 'text' : 'password'}
+            autoComplete="off"
+            spellCheck={false}
+            value={value}
+            onChange={(event) => setValue(event.target.value)}
+          />
+        )}
+      </Field>
+      <label className="checkbox">
+        <input type="checkbox" checked={showValue} onChange={(event) => setShowValue(event.target.checked)} />
+        Show what I type
+      </label>
+      <button type="submit" className="button button-primary" disabled={value === ''}>
+        Store secret
+      </button>
+      <button type="button" className="button button-danger" onClick={onReject}>
+        Reject
+      </button>
+    </form>
   );
 }
