@@ -93,6 +93,8 @@ export const deskArgumentSchemas = {
   updateAgent: z.tuple([uuid, updateAgentRequestSchema]),
   rotateAgentKey: z.tuple([uuid]),
   deactivateAgent: z.tuple([uuid]),
+  listPairings: z.tuple([]),
+  revokePairing: z.tuple([uuid]),
   listPolicies: z.tuple([uuid]),
   createPolicy: z.tuple([uuid, createPolicyRequestSchema]),
   deletePolicy: z.tuple([uuid, uuid]),

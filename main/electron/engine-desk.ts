@@ -206,6 +206,13 @@ export class EngineDesk implements DeskBackend {
     this.engine.agents.delete(await this.owner(), agentId, this.call());
     return null;
   }
+  async listPairings() {
+    return this.engine.pairings.list(await this.owner());
+  }
+  async revokePairing(pairingId: string) {
+    this.engine.pairings.revoke(await this.owner(), pairingId, this.call());
+    return null;
+  }
 
   async listPolicies(vaultId: string) {
     return this.engine.policies.list(await this.owner(), vaultId);

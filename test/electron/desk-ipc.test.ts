@@ -101,6 +101,8 @@ describe('the desktop IPC handler table', () => {
       ['talon:fulfilSecretRequest', ['not-a-uuid', 'sk-x'], /0: must be a UUID/u],
       ['talon:fulfilSecretRequest', [vaultId, ''], /1: /u],
       ['talon:fulfilSecretRequest', [vaultId], /takes 2 arguments, not 1/u],
+      ['talon:revokePairing', ['not-a-uuid'], /0: must be a UUID/u],
+      ['talon:listPairings', [vaultId], /takes 0 arguments, not 1/u],
     ];
     for (const [channel, args, message] of cases) {
       const answer = await handlers.get(channel)!(fromApp, ...args);

@@ -153,6 +153,22 @@ describe('the desktop backend over the engine', () => {
     });
   });
 
+  it('lists and revokes paired MCP clients', async () => {
+    const { engine } = runtime;
+    const body = { agent_name: 'paired', client_name: 'Claude Code', claim_secret: 'c'.repeat(40) };
+    const asked = engine.pairings.request(body, { now: new Date(), via: 'api' });
+    await call('decideApproval', asked.approval_id, { decision: 'approve' });
+    expect(engine.pairings.claim(asked.approval_id, body, { now: new Date(), via: 'api' })).toMatchObject({
+      status: 'paired',
+    });
+    const [pairing] = (await call('listPairings')) as { id: string; client_name: string; revoked_at: null }[];
+    expect(pairing).toMatchObject({ client_name: 'Claude Code', agent_name: 'paired', revoked_at: null });
+    expect(await call('revokePairing', pairing!.id)).toBeNull();
+    const [revoked] = (await call('listPairings')) as { revoked_at: string | null }[];
+    expect(revoked!.revoked_at).not.toBeNull();
+    await expect(call('revokePairing', pairing!.id)).rejects.toMatchObject({ code: 'conflict' });
+  });
+
   it('keeps settings, and the PIN in the keychain only when asked to', async () => {
     expect(await call('getSettings')).toEqual({
       auto_lock_seconds: 900,

@@ -100,6 +100,30 @@ describe('browser mode', () => {
     });
   });
 
+  it('lists and revokes MCP pairings over /v1/mcp/pairings', async () => {
+    const tab = browser(api.url);
+    await tab.desk.unlock({ pin: api.t.pin });
+    expect(await tab.desk.listPairings()).toEqual([]);
+    const body = { agent_name: 'browser-paired', client_name: 'Cursor', claim_secret: 'p'.repeat(40) };
+    const asked = await api.request('POST', '/v1/mcp/pairings', { json: body });
+    expect(asked.status).toBe(202);
+    const approvalId = asked.body.approval_id as string;
+    const [pending] = (await tab.desk.listApprovals('pending')).filter((a) => a.id === approvalId);
+    expect(pending).toMatchObject({ action: 'mcp.pairing', requester: { client: 'Cursor' } });
+    await tab.desk.decideApproval(approvalId, { decision: 'approve' });
+    const claimed = await api.request('POST', `/v1/mcp/pairings/${approvalId}/claim`, { json: body });
+    expect(claimed.status).toBe(201);
+
+    const [pairing] = await tab.desk.listPairings();
+    expect(pairing).toMatchObject({ client_name: 'Cursor', agent_name: 'browser-paired', revoked_at: null });
+    expect(await tab.desk.revokePairing(pairing!.id)).toBeNull();
+    expect((await tab.desk.listPairings())[0]!.revoked_at).not.toBeNull();
+    await expect(tab.desk.revokePairing(pairing!.id)).rejects.toMatchObject({
+      code: 'conflict',
+      status: 409,
+    });
+  });
+
   it('refuses unsafe requests without the CSRF token, and requests from other origins', async () => {
     const tab = browser(api.url);
     await tab.desk.unlock({ pin: api.t.pin });

@@ -218,6 +218,8 @@ export function httpDesk(options: HttpDeskOptions = {}): TalonDesk {
     updateAgent: (agentId, input) => request('PATCH', `/v1/agents/${encodeURIComponent(agentId)}`, input),
     rotateAgentKey: (agentId) => request('POST', `/v1/agents/${encodeURIComponent(agentId)}/rotate-key`, {}),
     deactivateAgent: (agentId) => request('DELETE', `/v1/agents/${encodeURIComponent(agentId)}`),
+    listPairings: async () => (await request<{ pairings: never[] }>('GET', '/v1/mcp/pairings')).pairings,
+    revokePairing: (pairingId) => request('DELETE', `/v1/mcp/pairings/${encodeURIComponent(pairingId)}`),
 
     listPolicies: async (vaultId) =>
       (await request<{ policies: never[] }>('GET', `/v1/vaults/${encodeURIComponent(vaultId)}/policies`))

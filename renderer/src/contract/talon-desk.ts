@@ -183,6 +183,18 @@ export interface DeskAgentCreated {
   api_key: string;
 }
 
+/** An MCP client paired with `talon-mcp --agent <name>`: one API key of its agent, named after the client. */
+export interface DeskPairing {
+  id: string;
+  agent_id: string;
+  agent_name: string;
+  client_name: string;
+  key_prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
 export interface DeskPolicy {
   id: string;
   vault_id: string;
@@ -390,6 +402,9 @@ export interface DeskMethods {
   updateAgent(agentId: string, input: UpdateAgentInput): DeskAgent;
   rotateAgentKey(agentId: string): { api_key: string };
   deactivateAgent(agentId: string): null;
+  /** Every MCP pairing, revoked ones too, newest first. */
+  listPairings(): DeskPairing[];
+  revokePairing(pairingId: string): null;
 
   listPolicies(vaultId: string): DeskPolicy[];
   createPolicy(vaultId: string, input: CreatePolicyInput): DeskPolicy;
@@ -444,6 +459,8 @@ export const deskMethodNames = [
   'updateAgent',
   'rotateAgentKey',
   'deactivateAgent',
+  'listPairings',
+  'revokePairing',
   'listPolicies',
   'createPolicy',
   'deletePolicy',

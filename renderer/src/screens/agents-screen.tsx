@@ -1,8 +1,8 @@
 import { useState, type FormEvent } from 'react';
-import type { DeskAgent } from '../contract/talon-desk.js';
+import type { DeskAgent, DeskPairing } from '../contract/talon-desk.js';
 import { useDesk, useLoad } from '../desk-context.js';
 import { copyWithClearing } from '../model/clipboard.js';
-import { formatRelative } from '../model/format.js';
+import { formatDate, formatRelative } from '../model/format.js';
 import { type McpClient, type McpTransport, mcpClients, mcpConfig } from '../model/mcp-configs.js';
 import { Badge, Dialog, EmptyState, ErrorNote, Field, Loading, PageHeader } from '../ui/controls.js';
 
@@ -156,6 +156,7 @@ export function AgentsScreen() {
           </tbody>
         </table>
       ) : null}
+      <PairedClients />
       {creating ? (
         <CreateAgentDialog
           vaults={vaults.data ?? []}
@@ -169,6 +170,85 @@ export function AgentsScreen() {
       ) : null}
       {shownKey ? <KeyDialog {...shownKey} onClose={() => setShownKey(null)} /> : null}
     </div>
+  );
+}
+
+/**
+ * MCP clients paired with `talon-mcp --agent <name>` (each holds its own key of the agent). Revoking
+ * one stops that client at once; the agent and its other keys stay. Requests to pair wait in the
+ * approvals inbox.
+ */
+function PairedClients() {
+  const { desk, run } = useDesk();
+  const pairings = useLoad(() => desk.listPairings(), []);
+
+  async function revoke(pairing: DeskPairing) {
+    if (
+      !window.confirm(
+        `Revoke the pairing of ${pairing.client_name} (agent ${pairing.agent_name})? That client stops working at once and must pair again.`,
+      )
+    )
+      return;
+    const done = await run(
+      () => desk.revokePairing(pairing.id).then(() => true),
+      `${pairing.client_name} is no longer paired.`,
+    );
+    if (done) pairings.reload();
+  }
+
+  return (
+    <section aria-labelledby="pairings-title">
+      <h2 id="pairings-title">Paired MCP clients</h2>
+      {pairings.loading && !pairings.data ? <Loading /> : null}
+      {pairings.error ? <ErrorNote onRetry={pairings.reload}>{pairings.error}</ErrorNote> : null}
+      {pairings.data && pairings.data.length === 0 ? (
+        <EmptyState title="No paired MCP clients">
+          Run <span className="mono">talon-mcp --agent &lt;name&gt;</span> in a coding agent's MCP
+          configuration; its request to pair appears in Approvals.
+        </EmptyState>
+      ) : null}
+      {pairings.data && pairings.data.length > 0 ? (
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">Client</th>
+              <th scope="col">Agent</th>
+              <th scope="col">Paired</th>
+              <th scope="col">Last used</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {pairings.data.map((pairing) => (
+              <tr key={pairing.id} data-pairing={pairing.client_name}>
+                <td>
+                  <strong>{pairing.client_name}</strong>
+                  <div className="mono small muted">{pairing.key_prefix}…</div>
+                </td>
+                <td>{pairing.agent_name}</td>
+                <td>{formatDate(pairing.created_at)}</td>
+                <td>{formatRelative(pairing.last_used_at)}</td>
+                <td className="actions-cell">
+                  {pairing.revoked_at ? (
+                    <Badge tone="bad">Revoked {formatRelative(pairing.revoked_at)}</Badge>
+                  ) : (
+                    <button
+                      type="button"
+                      className="button button-small button-danger"
+                      onClick={() => void revoke(pairing)}
+                    >
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </section>
   );
 }
 
