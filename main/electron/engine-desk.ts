@@ -89,18 +89,23 @@ export class EngineDesk implements DeskBackend {
 
   async status(): Promise<DeskStatus> {
     const status = this.engine.lifecycle.status();
-    let serial = '';
+    let engineToken: ReturnType<Engine['status']>['token'] = null;
     try {
-      serial = this.engine.status().token?.serial ?? '';
+      engineToken = this.engine.status().token;
     } catch {
-      serial = '';
+      engineToken = null;
     }
+    // The mechanism lists are for the signed-in owner's settings, as in browser mode.
+    const mechanisms =
+      this.signedIn && engineToken
+        ? { mechanisms: engineToken.mechanisms, wrap_mechanisms: engineToken.wrap_mechanisms }
+        : {};
     return {
       set_up: status.set_up,
       unlocked: status.unlocked,
       signed_in: this.signedIn,
       mfa_enabled: status.mfa_enabled,
-      token: status.token ? { ...status.token, serial } : null,
+      token: status.token ? { ...status.token, serial: engineToken?.serial ?? '', ...mechanisms } : null,
       features: this.features(),
       connection: this.options.connection,
     };

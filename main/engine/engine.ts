@@ -27,7 +27,16 @@ import { TransactionService } from './transaction-service.js';
 export interface EngineStatus {
   unlocked: boolean;
   users: number;
-  token: { label: string; manufacturer: string; model: string; serial: string } | null;
+  token: {
+    label: string;
+    manufacturer: string;
+    model: string;
+    serial: string;
+    /** Every mechanism the token lists. */
+    mechanisms: string[];
+    /** Wrap mechanisms that worked in the probe at unlock, preferred first (empty while locked). */
+    wrap_mechanisms: string[];
+  } | null;
 }
 
 /**
@@ -172,7 +181,14 @@ export class Engine {
     let token: EngineStatus['token'] = null;
     try {
       const info = this.context.keyStore.tokenInfo();
-      token = { label: info.label, manufacturer: info.manufacturer, model: info.model, serial: info.serial };
+      token = {
+        label: info.label,
+        manufacturer: info.manufacturer,
+        model: info.model,
+        serial: info.serial,
+        mechanisms: info.mechanisms,
+        wrap_mechanisms: info.wrapMechanisms,
+      };
     } catch {
       token = null;
     }

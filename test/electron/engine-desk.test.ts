@@ -68,6 +68,10 @@ describe('the desktop backend over the engine', () => {
     const status = await call('setup', { pin, pin_confirmation: pin });
     expect(status).toMatchObject({ set_up: true, unlocked: true, signed_in: true });
     expect((status as { token: { serial: string } }).token.serial).not.toBe('');
+    // The owner's settings show the token's mechanisms and the wrap mechanisms the probe found.
+    const token = (status as { token: { mechanisms: string[]; wrap_mechanisms: string[] } }).token;
+    expect(token.mechanisms).toContain('AES_KEY_GEN');
+    expect(token.wrap_mechanisms.length).toBeGreaterThan(0);
   });
 
   it("does the owner's work through the engine", async () => {
@@ -101,7 +105,9 @@ describe('the desktop backend over the engine', () => {
   });
 
   it('lock ends the session; a wrong PIN is refused; the right one signs in again', async () => {
-    expect(await call('lock')).toMatchObject({ unlocked: false, signed_in: false });
+    const locked = (await call('lock')) as { unlocked: boolean; signed_in: boolean; token: object | null };
+    expect(locked).toMatchObject({ unlocked: false, signed_in: false });
+    expect(locked.token ?? {}).not.toHaveProperty('mechanisms');
     await expect(call('listVaults')).rejects.toMatchObject({ code: 'unauthenticated' });
     await expect(call('unlock', { pin: 'wrong-pin-000000' })).rejects.toMatchObject({ status: 401 });
     expect(await call('unlock', { pin })).toMatchObject({ unlocked: true, signed_in: true });

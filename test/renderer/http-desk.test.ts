@@ -52,8 +52,11 @@ describe('browser mode', () => {
     expect(before.features).toEqual({ setup: true, mfa: true, shares: true, approvals: true, events: true });
 
     await expect(tab.desk.unlock({ pin: 'not-the-pin-000' })).rejects.toBeInstanceOf(DeskError);
+    expect(before.token).not.toHaveProperty('mechanisms');
     const status = await tab.desk.unlock({ pin: api.t.pin });
     expect(status.signed_in).toBe(true);
+    expect(status.token?.mechanisms).toContain('AES_KEY_GEN');
+    expect(status.token?.wrap_mechanisms?.length).toBeGreaterThan(0);
     const session = tab.setCookies.find((line) => line.startsWith('talon_session='))!;
     expect(session).toMatch(/HttpOnly/iu);
     expect(session).toMatch(/SameSite=Strict/iu);

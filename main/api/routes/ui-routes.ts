@@ -102,7 +102,12 @@ function features(app: FastifyInstance) {
   };
 }
 
-async function sessionStatus(app: FastifyInstance, engine: Engine, request: FastifyRequest) {
+async function sessionStatus(
+  app: FastifyInstance,
+  engine: Engine,
+  request: FastifyRequest,
+  justSignedIn = false,
+) {
   const available = features(app);
   const engineStatus = engine.status();
   let talon: Record<string, unknown> = {};
@@ -111,12 +116,19 @@ async function sessionStatus(app: FastifyInstance, engine: Engine, request: Fast
     if (answer.status === 200) talon = answer.body;
   }
   const unlocked = typeof talon.unlocked === 'boolean' ? talon.unlocked : engineStatus.unlocked;
+  const signedIn = justSignedIn || (unlocked && hasBrowserSession(request));
+  let token: Record<string, unknown> | null = engineStatus.token;
+  if (token && !signedIn) {
+    // The mechanism lists are for the signed-in owner's settings, not for any local page.
+    const { mechanisms: _mechanisms, wrap_mechanisms: _wrap, ...facts } = token;
+    token = facts;
+  }
   return {
     set_up: typeof talon.set_up === 'boolean' ? talon.set_up : engineStatus.users > 0,
     unlocked,
-    signed_in: unlocked && hasBrowserSession(request),
+    signed_in: signedIn,
     mfa_enabled: talon.mfa_enabled === true,
-    token: talon.token ? { ...engineStatus.token, ...(talon.token as object) } : engineStatus.token,
+    token: talon.token ? { ...token, ...(talon.token as object) } : token,
     features: available,
     connection: {
       base_url: `http://${request.headers.host ?? '127.0.0.1:7417'}`,
@@ -166,8 +178,8 @@ export async function registerUiRoutes(
       throw new TalonError('internal', 'The unlock answer held no session token.');
     const expiresIn = typeof answer.body.expires_in === 'number' ? answer.body.expires_in : 3600;
     startBrowserSession(reply, token, expiresIn);
-    const status = await sessionStatus(app, engine, request);
-    return { ...status, unlocked: true, signed_in: true };
+    const status = await sessionStatus(app, engine, request, true);
+    return { ...status, unlocked: true };
   });
 
   app.delete('/ui/session', async (_request, reply) => {

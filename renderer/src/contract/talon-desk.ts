@@ -30,7 +30,10 @@ export interface DeskTokenInfo {
   manufacturer: string;
   model: string;
   serial: string;
+  /** Every mechanism the token lists (signed in only). */
   mechanisms?: string[];
+  /** Wrap mechanisms that worked in the probe at unlock, preferred first (signed in only). */
+  wrap_mechanisms?: string[];
 }
 
 /** Where Talon is: set up or not, locked or not, and whether this window has a human session. */

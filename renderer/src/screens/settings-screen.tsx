@@ -92,10 +92,27 @@ export function SettingsScreen({ onSettings }: { onSettings: (settings: DeskSett
               </dd>
               <dt>Serial</dt>
               <dd className="mono">{status.token.serial}</dd>
+              {status.token.wrap_mechanisms ? (
+                <>
+                  <dt>Key wrapping</dt>
+                  <dd className="mono small">
+                    {status.token.wrap_mechanisms.length > 0
+                      ? status.token.wrap_mechanisms
+                          .map((mechanism, index) => (index === 0 ? `${mechanism} (preferred)` : mechanism))
+                          .join(', ')
+                      : 'not probed yet (unlock Talon)'}
+                  </dd>
+                </>
+              ) : null}
               {status.token.mechanisms ? (
                 <>
                   <dt>Mechanisms</dt>
-                  <dd className="small">{status.token.mechanisms.join(', ')}</dd>
+                  <dd className="small">
+                    <details>
+                      <summary>{status.token.mechanisms.length} the token lists</summary>
+                      <span className="mono">{status.token.mechanisms.join(', ')}</span>
+                    </details>
+                  </dd>
                 </>
               ) : null}
             </dl>
