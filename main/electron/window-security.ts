@@ -1,4 +1,5 @@
 import type { BrowserWindowConstructorOptions } from 'electron';
+import { contentSecurityPolicy } from '../api/content-security-policy.js';
 
 /**
  * What makes the one window hard to turn against its user, as data: the window's options, its
@@ -12,25 +13,7 @@ export const appHost = 'talon';
 export const appOrigin = `${appScheme}://${appHost}`;
 export const appEntryUrl = `${appOrigin}/index.html`;
 
-/**
- * The page may load only its own scripts, styles, images and fonts; it may connect nowhere
- * (the engine is reached over IPC), embed nothing and be embedded nowhere. `data:` images are
- * the TOTP enrolment QR code; `blob:` nothing. The same policy goes in a response header (set for
- * every response of the session) and in the page's meta tag (for the browser-mode build).
- */
-export const contentSecurityPolicy = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
+export { contentSecurityPolicy };
 
 export function mainWindowOptions(preloadPath: string): BrowserWindowConstructorOptions {
   return {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -47,6 +48,16 @@ describe('the hardened window', () => {
     expect(directives.get('object-src')).toEqual(["'none'"]);
     expect(contentSecurityPolicy).not.toMatch(/unsafe-(inline|eval)/u);
     expect(securityHeaders()['Content-Security-Policy']).toEqual([contentSecurityPolicy]);
+  });
+
+  it("puts the same policy in the page's meta tag, less frame-ancestors (which a meta tag cannot set)", () => {
+    const page = readFileSync(join(import.meta.dirname, '..', '..', 'renderer', 'index.html'), 'utf8');
+    const meta = /http-equiv="Content-Security-Policy"\s+content="([^"]+)"/u.exec(page)?.[1];
+    const withoutFrameAncestors = contentSecurityPolicy
+      .split('; ')
+      .filter((directive) => !directive.startsWith('frame-ancestors'))
+      .join('; ');
+    expect(meta).toBe(withoutFrameAncestors);
   });
 
   it('navigates only within the app and opens no window', () => {

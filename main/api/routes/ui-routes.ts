@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import { type Engine, TalonError, type TalonErrorCode, talonErrorStatus } from '../../engine/index.js';
+import { contentSecurityPolicy } from '../content-security-policy.js';
 import { endBrowserSession, hasBrowserSession, startBrowserSession } from '../browser-session.js';
 
 /**
@@ -32,21 +33,6 @@ const talonMcpScript = join(
   'bin',
   'talon-mcp.mjs',
 );
-
-/** The page's policy: its own scripts and styles, data: images (the TOTP QR code), no frames. */
-const uiContentSecurityPolicy = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
 
 interface Forwarded {
   status: number;
@@ -150,7 +136,7 @@ async function sendIndex(rendererDir: string, reply: FastifyReply) {
   }
   return reply
     .type('text/html; charset=utf-8')
-    .header('content-security-policy', uiContentSecurityPolicy)
+    .header('content-security-policy', contentSecurityPolicy)
     .header('x-frame-options', 'DENY')
     .header('referrer-policy', 'no-referrer')
     .header('cross-origin-opener-policy', 'same-origin')
