@@ -9,6 +9,7 @@ import {
   requireVault,
 } from './engine-context.js';
 import { parseEnvBundle } from './env-bundle.js';
+import { countLimitedAccess, requireAvailableSecret, secretNotFound } from './secret-availability.js';
 import { secretRequestHash } from './request-hash.js';
 import { newId } from './ids.js';
 import type { Permission } from './policy-decision.js';
@@ -107,7 +108,7 @@ export class SecretService {
     const { vault, path } = this.locate(principal, vaultId, rawPath, call, 'read');
     const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
     this.authorize(principal, vault, path, 'read', call, secret?.type, version ?? null);
-    const live = this.requireReadable(vault, path, secret, call);
+    const live = requireAvailableSecret(path, secret, call);
     const wanted = version ?? live.currentVersion;
     const row = this.context.store.secrets.getVersion(live.id, wanted);
     if (!row)
@@ -145,12 +146,7 @@ export class SecretService {
         // A limited secret counts in the same transaction that checks the limit, across processes.
         counted = this.context.store.transaction(
           () => {
-            const current = this.context.store.secrets.getSecretById(live.id);
-            if (!current || current.deletedAt) throw gone(path, 'has been deleted');
-            if (current.maxAccessCount > 0 && current.accessCount >= current.maxAccessCount) {
-              throw gone(path, 'has reached its maximum access count');
-            }
-            const accessCount = this.context.store.secrets.incrementAccessCount(live.id)!;
+            const { secret: current, accessCount } = countLimitedAccess(this.context.store, live.id, path);
             this.context.audit.append({
               ...readEntry,
               details: { ...readEntry.details, access_count: accessCount },
@@ -181,7 +177,7 @@ export class SecretService {
     const { vault, path } = this.locate(principal, vaultId, rawPath, call, 'read');
     this.authorize(principal, vault, path, 'read', call);
     const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
-    if (!secret) throw notFound(path);
+    if (!secret) throw secretNotFound(path);
     return this.metadataOf(secret);
   }
 
@@ -227,7 +223,7 @@ export class SecretService {
     this.authorize(principal, vault, path, 'delete', call);
     this.context.store.transaction(() => {
       const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
-      if (!secret || secret.deletedAt) throw notFound(path);
+      if (!secret || secret.deletedAt) throw secretNotFound(path);
       this.context.store.secrets.softDelete(secret.id, this.now());
       this.record(principal, 'secret.delete', vault, path, secret.id, call);
     });
@@ -253,7 +249,7 @@ export class SecretService {
     this.requireAdmin(principal, vault, 'purge secrets');
     this.context.store.transaction(() => {
       const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
-      if (!secret) throw notFound(path);
+      if (!secret) throw secretNotFound(path);
       this.context.store.secrets.purge(secret.id);
       this.record(principal, 'secret.purge', vault, path, secret.id, call);
     });
@@ -263,7 +259,7 @@ export class SecretService {
     const { vault, path } = this.locate(principal, vaultId, rawPath, call, 'read');
     this.authorize(principal, vault, path, 'read', call);
     const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
-    if (!secret) throw notFound(path);
+    if (!secret) throw secretNotFound(path);
     return this.context.store.secrets.listVersions(secret.id).map((row) => versionInfo(secret, row));
   }
 
@@ -278,7 +274,7 @@ export class SecretService {
     this.authorize(principal, vault, path, 'write', call);
     this.context.store.transaction(() => {
       const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
-      if (!secret) throw notFound(path);
+      if (!secret) throw secretNotFound(path);
       if (!this.context.store.secrets.getVersion(secret.id, version)) {
         throw new TalonError('not_found', `Secret '${path}' has no version ${version}.`);
       }
@@ -567,23 +563,6 @@ export class SecretService {
     );
   }
 
-  private requireReadable(
-    vault: VaultRow,
-    path: string,
-    secret: SecretRow | undefined,
-    call: CallContext,
-  ): SecretRow {
-    if (!secret) throw notFound(path);
-    if (secret.deletedAt) throw gone(path, 'has been deleted');
-    if (secret.expiresAt && Date.parse(secret.expiresAt) <= call.now.getTime())
-      throw gone(path, 'has expired');
-    if (secret.maxAccessCount > 0 && secret.accessCount >= secret.maxAccessCount) {
-      throw gone(path, 'has reached its maximum access count');
-    }
-    void vault;
-    return secret;
-  }
-
   private requireAdmin(principal: Principal, vault: VaultRow, what: string): void {
     if (!this.context.access.isVaultAdmin(principal, vault)) {
       throw new TalonError('forbidden', `Only the vault's owner can ${what}.`);
@@ -654,15 +633,4 @@ function parseMetadata(json: string): Record<string, unknown> {
   } catch {
     return {};
   }
-}
-
-function notFound(path: string): TalonError {
-  return new TalonError(
-    'not_found',
-    `No secret found at path '${path}'. List secrets to see which paths exist.`,
-  );
-}
-
-function gone(path: string, why: string): TalonError {
-  return new TalonError('gone', `Secret at path '${path}' ${why}.`);
 }

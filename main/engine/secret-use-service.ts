@@ -14,6 +14,7 @@ import {
   secretsForUseRequestSchema,
 } from './schemas.js';
 import type { SecretMetadata, SecretService } from './secret-service.js';
+import { countLimitedAccess, requireAvailableSecret } from './secret-availability.js';
 import { normalizePathPrefix, normalizeSecretPath } from './secret-path.js';
 import { TalonError } from './talon-error.js';
 import { maskedForms, ValueMasker } from './value-mask.js';
@@ -406,7 +407,7 @@ export class SecretUseService {
   ): Promise<SecretForUse> {
     const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
     this.authorizeUse(principal, vault, path, call, secret?.type);
-    const live = requireLive(path, secret, call);
+    const live = requireAvailableSecret(path, secret, call);
     const row = this.context.store.secrets.getVersion(live.id, live.currentVersion);
     if (!row || row.disabledAt)
       throw new TalonError('gone', `The current version of secret '${path}' is disabled.`);
@@ -419,12 +420,7 @@ export class SecretUseService {
     try {
       this.context.store.transaction(
         () => {
-          const current = this.context.store.secrets.getSecretById(live.id);
-          if (!current || current.deletedAt) throw gone(path, 'has been deleted');
-          if (current.maxAccessCount > 0 && current.accessCount >= current.maxAccessCount) {
-            throw gone(path, 'has reached its maximum access count');
-          }
-          const accessCount = this.context.store.secrets.incrementAccessCount(live.id)!;
+          const { accessCount } = countLimitedAccess(this.context.store, live.id, path);
           this.context.audit.append({
             action: 'secret.use',
             actor: actorOf(principal),
@@ -599,25 +595,6 @@ function templateUrl(raw: string): URL {
     );
   }
   return url;
-}
-
-function requireLive(path: string, secret: SecretRow | undefined, call: CallContext): SecretRow {
-  if (!secret) {
-    throw new TalonError(
-      'not_found',
-      `No secret found at path '${path}'. List secrets to see which paths exist.`,
-    );
-  }
-  if (secret.deletedAt) throw gone(path, 'has been deleted');
-  if (secret.expiresAt && Date.parse(secret.expiresAt) <= call.now.getTime()) throw gone(path, 'has expired');
-  if (secret.maxAccessCount > 0 && secret.accessCount >= secret.maxAccessCount) {
-    throw gone(path, 'has reached its maximum access count');
-  }
-  return secret;
-}
-
-function gone(path: string, why: string): TalonError {
-  return new TalonError('gone', `Secret at path '${path}' ${why}.`);
 }
 
 function parseMetadata(json: string | undefined): Record<string, unknown> {
