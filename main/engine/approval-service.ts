@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApprovalRow, ApprovalStatusValue, RiskTierValue } from '../store/store.js';
+import type { AccessGrantRow, ApprovalRow, ApprovalStatusValue, RiskTierValue } from '../store/store.js';
 import type { EngineContext } from './engine-context.js';
 import type { EngineEventListener, EngineEvents } from './engine-events.js';
 import { newId } from './ids.js';
@@ -883,18 +883,7 @@ export function pendingError(approval: ApprovalInfo): TalonError {
   );
 }
 
-function grantInfo(grant: {
-  id: string;
-  principalType: 'user' | 'agent';
-  principalId: string;
-  vaultId: string;
-  path: string;
-  permission: string;
-  approvalId: string;
-  grantedBy: string;
-  createdAt: string;
-  expiresAt: string | null;
-}): AccessGrantInfo {
+function grantInfo(grant: AccessGrantRow): AccessGrantInfo {
   return {
     id: grant.id,
     principal_type: grant.principalType,
