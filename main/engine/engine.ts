@@ -254,7 +254,13 @@ export class Engine {
   ) {
     this.requireHuman(principal);
     const limit = Math.min(Math.max(1, filter.limit ?? 100), 1000);
-    const { events, count } = this.context.audit.query({ ...filter, limit, offset: filter.offset ?? 0 });
+    const { events, count } = this.context.audit.query({
+      ...filter,
+      from: auditTime(filter.from, 'from'),
+      to: auditTime(filter.to, 'to'),
+      limit,
+      offset: filter.offset ?? 0,
+    });
     return {
       count,
       events: events.map((event) => ({
@@ -279,4 +285,17 @@ export class Engine {
     if (!this.isUnlocked) throw new TalonError('locked', lockedMessage);
     if (principal.type !== 'user') throw new TalonError('forbidden', 'Only a human can read the audit log.');
   }
+}
+
+/** Entries are compared as UTC text, so a bound given with another offset is turned into UTC first. */
+function auditTime(text: string | undefined, name: string): string | undefined {
+  if (text === undefined) return undefined;
+  const time = Date.parse(text);
+  if (Number.isNaN(time)) {
+    throw new TalonError(
+      'invalid_input',
+      `Invalid audit query: ${name}: must be an ISO 8601 date-time with a time zone, such as 2026-01-31T12:00:00Z.`,
+    );
+  }
+  return new Date(time).toISOString();
 }

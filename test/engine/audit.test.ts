@@ -167,6 +167,22 @@ describe('what is logged', () => {
     ]);
   });
 
+  it('queryAudit compares time bounds in UTC whatever offset they are given in', () => {
+    const newest = t.engine.queryAudit(t.owner, { limit: 1 }).events[0]!;
+    const at = new Date(newest.created_at);
+    // The same instant written two hours ahead of UTC.
+    const ahead = new Date(at.getTime() + 2 * 3600_000).toISOString().replace('Z', '+02:00');
+    const fromAhead = t.engine.queryAudit(t.owner, { from: ahead, limit: 1000 }).events;
+    expect(fromAhead.map((event) => event.id)).toContain(newest.id);
+    expect(fromAhead.every((event) => event.created_at >= newest.created_at)).toBe(true);
+    // `to` is exclusive: compared as text without the conversion, the later-looking bound would include it.
+    const toAhead = t.engine.queryAudit(t.owner, { to: ahead, limit: 1000 }).events;
+    expect(toAhead.map((event) => event.id)).not.toContain(newest.id);
+    expect(() => t.engine.queryAudit(t.owner, { from: 'yesterday' })).toThrow(
+      /from: must be an ISO 8601 date-time/u,
+    );
+  });
+
   it('queryAudit lists entries newest first, filtered, for humans only', async () => {
     const result = t.engine.queryAudit(t.owner, { vaultId, outcome: 'denied' });
     expect(result.count).toBeGreaterThanOrEqual(2);

@@ -4,16 +4,12 @@ import { principalOf } from '../authentication.js';
 import { parseQuery, queryInteger, queryText } from '../query-parameters.js';
 import type { RouteContext } from '../route-context.js';
 
-const dateTime = z
-  .string({ error: 'must be an ISO 8601 date-time with a time zone, given once' })
-  .pipe(
-    z.iso.datetime({
-      offset: true,
-      error: 'must be an ISO 8601 date-time with a time zone, such as 2026-01-31T12:00:00Z',
-    }),
-  )
-  // Entries are compared as UTC text.
-  .transform((text) => new Date(text).toISOString());
+const dateTime = z.string({ error: 'must be an ISO 8601 date-time with a time zone, given once' }).pipe(
+  z.iso.datetime({
+    offset: true,
+    error: 'must be an ISO 8601 date-time with a time zone, such as 2026-01-31T12:00:00Z',
+  }),
+);
 
 const auditQuerySchema = z.object({
   vault_id: z.guid({ error: 'must be a vault UUID, given once' }).optional(),
