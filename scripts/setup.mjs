@@ -30,6 +30,8 @@ const systemNeeds = [
         { apt: 'chromium', file: '/usr/bin/chromium', why: 'end-to-end tests of the UI' },
         { apt: 'xvfb', file: '/usr/bin/xvfb-run', why: 'headed browser and Electron tests' },
         { apt: 'opensc', file: '/usr/bin/pkcs11-tool', why: 'token inspection in tests' },
+        { apt: 'openssl', file: '/usr/bin/openssl', why: 'the test CA of the http_request tests' },
+        { apt: 'openssh-client', file: '/usr/bin/ssh-keygen', why: 'SSH key fingerprints in the UI tests' },
       ]
     : []),
 ];
