@@ -1,7 +1,7 @@
 import type { AgentRow } from '../store/store.js';
 import { type EngineContext, actorOf, requireUnlocked } from './engine-context.js';
 import { apiKeyHint, generateApiKey, hashApiKey } from './credentials.js';
-import { newId } from './ids.js';
+import { newId } from '../store/ids.js';
 import type { AgentPrincipal, CallContext, Principal } from './principal.js';
 import { createAgentRequestSchema, parseRequest, updateAgentRequestSchema } from './schemas.js';
 import { TalonError } from './talon-error.js';

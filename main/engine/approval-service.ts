@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AccessGrantRow, ApprovalRow, ApprovalStatusValue, RiskTierValue } from '../store/store.js';
 import type { EngineContext } from './engine-context.js';
 import type { EngineEventListener, EngineEvents } from './engine-events.js';
-import { newId } from './ids.js';
+import { newId } from '../store/ids.js';
 import { lockedMessage } from './key-ring.js';
 import type { CallContext, Principal } from './principal.js';
 import { parseRequest } from './schemas.js';

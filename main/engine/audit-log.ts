@@ -1,6 +1,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { AuditEventRow, AuditFilter, AuditOutcome, NewAuditEvent, Store } from '../store/store.js';
-import { newId } from './ids.js';
+import { chainMac, genesisMac } from '../store/audit-chain.js';
+import type {
+  AuditEventRow,
+  AuditFilter,
+  AuditOutcome,
+  DeferredAuditEntry,
+  NewAuditEvent,
+  Store,
+} from '../store/store.js';
+import { newId } from '../store/ids.js';
 import type { KeyRing } from './key-ring.js';
 
 /**
@@ -25,13 +33,12 @@ export interface AuditEntry {
 export type AuditVerification =
   { ok: true; checked: number } | { ok: false; checked: number; brokenAt: number; reason: string };
 
-const genesis: Buffer = Buffer.alloc(32);
-/** Deferred entries written at once when this many are queued. */
+/** Deferred entries handed over at once when this many are queued. */
 const maxDeferred = 512;
 const retryDelayMs = 100;
 /**
- * How long read entries wait to be written together. One commit costs about as much as a REST
- * read's whole engine work, so under load a batch per few milliseconds, not per request.
+ * How long read entries wait to be handed over together. One commit costs about as much as a
+ * REST read's whole engine work, so under load a batch per few milliseconds, not per request.
  */
 const deferredFlushMs = 5;
 
@@ -41,23 +48,10 @@ function headSeal(key: Buffer, seq: number, mac: Buffer): Buffer {
   return createHmac('sha256', key).update(`talon/audit-head/v1|${seq}|`).update(mac).digest();
 }
 
-/**
- * The bookkeeping of a deferred read, run in the transaction that writes its entry: a function
- * (whose result joins the entry's details), or `countAccessOf`, the secret whose access counter
- * the read adds one to. Reads of one secret in a batch are counted in one update, and each entry
- * still records its own `access_count`, as if counted one by one in order.
- */
-export type DeferredBookkeeping = (() => Record<string, unknown> | void) | { countAccessOf: string };
-
-interface DeferredEntry {
-  entry: AuditEntry;
-  at: string;
-  bookkeeping?: DeferredBookkeeping;
-}
-
 export class AuditLog {
-  private pending: DeferredEntry[] = [];
+  private pending: DeferredAuditEntry[] = [];
   private flushScheduled = false;
+  private retryScheduled = false;
 
   constructor(
     private readonly store: Store,
@@ -69,98 +63,111 @@ export class AuditLog {
   append(entry: AuditEntry): AuditEventRow {
     const key = this.keyRing.subkey('audit');
     return this.store.transaction(() => {
-      this.drain(key);
+      this.writePendingNow(key);
       return this.insert(key, entry, this.now().toISOString(), this.head());
     });
   }
 
   /**
-   * Record a read's entry a moment later, batched with other reads in one transaction, so a read
-   * costs no commit of its own. `apply` (its bookkeeping, e.g. the access counter) runs inside
-   * that transaction and may add details. Entries keep the time of the read; `append`, `flush`,
-   * `verify` and `query` write pending entries first, and lock flushes them. A crash of Talon
-   * can lose the entries of the last `deferredFlushMs` of reads, never those of a change.
+   * Record a read's entry a moment later, batched with other reads and written away from the
+   * request (the store's `deferredAudit`: on SQLite a writer thread), so a read costs no commit of
+   * its own. `countAccessOf` is the secret whose access counter the read adds one to; the count it
+   * made joins the entry's details as `access_count`. Entries keep the time of the read; `append`,
+   * `flush`, `verify` and `query` write pending entries first, and lock flushes them. A crash of
+   * Talon can lose the entries of the last few milliseconds of reads, never those of a change.
    */
-  defer(entry: AuditEntry, bookkeeping?: DeferredBookkeeping): void {
+  defer(entry: AuditEntry, countAccessOf?: string): void {
     this.keyRing.subkey('audit'); // refuse while locked, as append does
-    this.pending.push({ entry, at: this.now().toISOString(), ...(bookkeeping ? { bookkeeping } : {}) });
-    if (this.pending.length >= maxDeferred) this.flush();
+    this.pending.push({
+      event: {
+        action: entry.action,
+        actorType: entry.actor.type,
+        actorId: entry.actor.id,
+        vaultId: entry.vaultId ?? null,
+        resourceType: entry.resourceType ?? null,
+        resourceId: entry.resourceId ?? null,
+        path: entry.path ?? null,
+        outcome: entry.outcome,
+        ipAddress: entry.ip ?? null,
+        createdAt: this.now().toISOString(),
+      },
+      details: entry.details ?? {},
+      ...(countAccessOf === undefined ? {} : { countAccessOf }),
+    });
+    if (this.pending.length >= maxDeferred) this.handOver();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setTimeout(() => {
         this.flushScheduled = false;
-        this.flushOrRetry();
+        this.handOver();
       }, deferredFlushMs).unref();
     }
   }
 
-  /** Write every deferred entry now, in one transaction. */
+  /** Write every deferred entry now: those handed over, then those still queued. */
   flush(): void {
+    this.store.deferredAudit.settle();
     if (this.pending.length === 0) return;
     const key = this.keyRing.subkey('audit');
-    this.store.transaction(() => this.drain(key), { durable: false });
+    this.store.transaction(() => this.writePendingNow(key), { durable: false });
   }
 
-  private flushOrRetry(): void {
+  /**
+   * Before access counts are shown: write what is batched if the store can. Showing them is not
+   * refused when it cannot (a full disk): the entries stay queued and are retried.
+   */
+  flushForCounts(): void {
     try {
       this.flush();
     } catch {
-      // The store refused (busy, disk full, locked): the entries stay queued for the next try.
-      setTimeout(() => this.flushOrRetry(), retryDelayMs).unref();
+      this.retry([]);
     }
   }
 
-  /** Inside a transaction: write the queued entries; if the transaction fails they are queued again. */
-  private drain(key: Buffer): void {
+  /** Hand the queued entries to the store's writer; a batch it gives back is queued again and retried. */
+  private handOver(): void {
     if (this.pending.length === 0) return;
     const batch = this.pending;
     this.pending = [];
     try {
-      const nextCount = this.countAccesses(batch);
-      let prevMac = this.head();
-      const rows: NewAuditEvent[] = [];
-      for (const item of batch) {
-        let extra: Record<string, unknown> | void = undefined;
-        if (typeof item.bookkeeping === 'function') extra = item.bookkeeping();
-        else if (item.bookkeeping) {
-          const count = nextCount.get(item.bookkeeping.countAccessOf);
-          if (count !== undefined) nextCount.set(item.bookkeeping.countAccessOf, count + 1);
-          extra = { access_count: count };
-        }
-        const entry = extra ? { ...item.entry, details: { ...item.entry.details, ...extra } } : item.entry;
-        const row = this.row(key, entry, item.at, prevMac);
-        rows.push(row);
-        prevMac = row.mac;
+      this.store.deferredAudit.writeLater(batch, this.keyRing.subkey('audit'), (failed) => this.retry(failed));
+    } catch {
+      // Locked meanwhile (lock flushed what it could) or the writer could not start: keep them.
+      this.retry(batch);
+    }
+  }
+
+  private retry(batch: DeferredAuditEntry[]): void {
+    this.pending = batch.concat(this.pending);
+    if (this.retryScheduled) return;
+    this.retryScheduled = true;
+    setTimeout(() => {
+      this.retryScheduled = false;
+      try {
+        this.flush();
+      } catch {
+        // The store refused (busy, disk full, locked): the entries stay queued for the next try.
+        this.retry([]);
       }
-      this.store.audit.appendMany(rows);
+    }, retryDelayMs).unref();
+  }
+
+  /** Inside a transaction: write the queued entries; if the transaction fails they are queued again. */
+  private writePendingNow(key: Buffer): void {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      this.store.deferredAudit.writeNow(batch, key);
     } catch (error) {
       this.pending = batch.concat(this.pending);
       throw error;
     }
   }
 
-  /**
-   * Adds each secret's reads in the batch to its counter, one update per secret; returns, per
-   * secret, the count its first read in the batch made (the next ones follow in order).
-   */
-  private countAccesses(batch: DeferredEntry[]): Map<string, number> {
-    const reads = new Map<string, number>();
-    for (const { bookkeeping } of batch) {
-      if (bookkeeping && typeof bookkeeping !== 'function') {
-        reads.set(bookkeeping.countAccessOf, (reads.get(bookkeeping.countAccessOf) ?? 0) + 1);
-      }
-    }
-    const first = new Map<string, number>();
-    for (const [secretId, count] of reads) {
-      const total = this.store.secrets.addAccessCount(secretId, count);
-      if (total !== undefined) first.set(secretId, total - count + 1);
-    }
-    return first;
-  }
-
   /** The MAC of the newest entry, which the next one links to. Read inside the writing transaction. */
   private head(): Buffer {
-    return this.store.audit.last()?.mac ?? genesis;
+    return this.store.audit.last()?.mac ?? genesisMac;
   }
 
   private insert(key: Buffer, entry: AuditEntry, createdAt: string, prevMac: Buffer): AuditEventRow {
@@ -201,7 +208,7 @@ export class AuditLog {
     const head = this.sealedHead(key);
     if (head && 'problem' in head) return { ok: false, checked: 0, brokenAt: 0, reason: head.problem };
     const sealed = head;
-    let previous: Buffer = genesis;
+    let previous: Buffer = genesisMac;
     let lastSeq = 0;
     let sealedFound = false;
     let checked = 0;
@@ -290,22 +297,4 @@ export class AuditLog {
     this.flush();
     return { events: this.store.audit.query(filter), count: this.store.audit.count(filter) };
   }
-}
-
-function chainMac(key: Buffer, row: Omit<NewAuditEvent, 'mac'>): Buffer {
-  const fields = [
-    row.id,
-    row.action,
-    row.actorType,
-    row.actorId,
-    row.vaultId,
-    row.resourceType,
-    row.resourceId,
-    row.path,
-    row.outcome,
-    row.detailsJson,
-    row.ipAddress,
-    row.createdAt,
-  ];
-  return createHmac('sha256', key).update(row.prevMac).update(JSON.stringify(fields)).digest();
 }

@@ -11,7 +11,7 @@ import {
   verifyToken,
 } from './credentials.js';
 import { agentPrincipal } from './agent-service.js';
-import { newId } from './ids.js';
+import { newId } from '../store/ids.js';
 import type { CallContext, Principal } from './principal.js';
 import { parseRequest } from './schemas.js';
 import { TalonError } from './talon-error.js';

@@ -7,7 +7,7 @@ import { AuditLog, type AuditVerification } from './audit-log.js';
 import { AuthService, type PersonalKeyCreated } from './auth-service.js';
 import { type EngineContext, type EngineOptions, defaultEngineOptions } from './engine-context.js';
 import { EngineEvents } from './engine-events.js';
-import { newId } from './ids.js';
+import { newId } from '../store/ids.js';
 import { KeyRing, lockedMessage } from './key-ring.js';
 import { PairingService } from './pairing-service.js';
 import { PolicyService } from './policy-service.js';

@@ -4,7 +4,7 @@ import { agentPrincipal } from './agent-service.js';
 import type { ApprovalInfo } from './approval-service.js';
 import { type EngineContext, actorOf, callDetails, requireUnlocked } from './engine-context.js';
 import { apiKeyHint, generateApiKey, hashApiKey } from './credentials.js';
-import { newId } from './ids.js';
+import { newId } from '../store/ids.js';
 import type { AgentPrincipal, CallContext, Principal } from './principal.js';
 import { requestHash } from './request-hash.js';
 import { pairingRequestSchema, parseRequest } from './schemas.js';

@@ -1,6 +1,6 @@
 import type { PolicyRow, VaultRow } from '../store/store.js';
 import { type EngineContext, recordSuccess, requireUnlocked, requireVault } from './engine-context.js';
-import { newId } from './ids.js';
+import { newId } from '../store/ids.js';
 import type { Decision, Permission } from './policy-decision.js';
 import type { CallContext, Principal } from './principal.js';
 import {

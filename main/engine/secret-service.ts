@@ -11,7 +11,7 @@ import {
 import { parseEnvBundle } from './env-bundle.js';
 import { countLimitedAccess, requireAvailableSecret, secretNotFound } from './secret-availability.js';
 import { secretRequestHash } from './request-hash.js';
-import { newId } from './ids.js';
+import { newId } from '../store/ids.js';
 import type { Permission } from './policy-decision.js';
 import type { CallContext, Principal } from './principal.js';
 import {
@@ -141,7 +141,7 @@ export class SecretService {
       let counted = live;
       if (live.maxAccessCount === 0) {
         // Unlimited reads: the counter and the entry are written with the next batch.
-        this.context.audit.defer(readEntry, { countAccessOf: live.id });
+        this.context.audit.defer(readEntry, live.id);
       } else {
         // A limited secret counts in the same transaction that checks the limit, across processes.
         counted = this.context.store.transaction(
@@ -173,7 +173,7 @@ export class SecretService {
   }
 
   describe(principal: Principal, vaultId: string, rawPath: string, call: CallContext): SecretMetadata {
-    this.context.audit.flush(); // so access counts include the reads still batched
+    this.context.audit.flushForCounts(); // so access counts include the reads still batched
     const { vault, path } = this.locate(principal, vaultId, rawPath, call, 'read');
     this.authorize(principal, vault, path, 'read', call);
     const secret = this.context.store.secrets.getSecretByPath(vault.id, path);
@@ -189,7 +189,7 @@ export class SecretService {
     options: { prefix?: string; after?: string; limit?: number; includeDeleted?: boolean } = {},
   ): SecretPage {
     requireUnlocked(this.context);
-    this.context.audit.flush(); // so access counts include the reads still batched
+    this.context.audit.flushForCounts(); // so access counts include the reads still batched
     const vault = this.visibleVault(principal, vaultId, call, 'list', null);
     const prefix = options.prefix ? normalizePathPrefix(options.prefix) : undefined;
     const limit = Math.min(Math.max(1, options.limit ?? defaultPageSize), maxPageSize);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ShareRecipientType, ShareRow, VaultRow } from '../store/store.js';
 import type { ApprovalInfo } from './approval-service.js';
 import { type EngineContext, actorOf, callDetails, requireUnlocked, requireVault } from './engine-context.js';
-import { newId } from './ids.js';
+import { newId } from '../store/ids.js';
 import { evaluateConditions, policyConditionsSchema } from './policy-conditions.js';
 import type { CallContext, Principal } from './principal.js';
 import { requestHash } from './request-hash.js';

@@ -3,7 +3,7 @@ import type { AgentRow, SigningKeyRow, TransactionRow } from '../store/store.js'
 import { type ChainDefinition, type ChainRegistry, requireChain } from './chain-registry.js';
 import { ChainRpc, RpcError } from './chain-rpc.js';
 import { type EngineContext, actorOf, callDetails, requireUnlocked } from './engine-context.js';
-import { newId } from './ids.js';
+import { newId } from '../store/ids.js';
 import type { AgentPrincipal, CallContext, Principal } from './principal.js';
 import { requestHash } from './request-hash.js';
 import { parseRequest } from './schemas.js';

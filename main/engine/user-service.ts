@@ -2,7 +2,7 @@ import type { UserRow } from '../store/store.js';
 import type { TokenResponse } from './auth-service.js';
 import { signToken, verifyPurposeToken } from './credentials.js';
 import { type EngineContext, requireUnlocked } from './engine-context.js';
-import { newId } from './ids.js';
+import { newId } from '../store/ids.js';
 import { checkNewPassword, hashPassword, verifyPassword } from './password-hash.js';
 import type { CallContext, Principal } from './principal.js';
 import {

@@ -1,6 +1,6 @@
 import type { VaultRow } from '../store/store.js';
 import { type EngineContext, recordSuccess, requireUnlocked, requireVault } from './engine-context.js';
-import { newId } from './ids.js';
+import { newId } from '../store/ids.js';
 import type { CallContext, Principal } from './principal.js';
 import { createVaultRequestSchema, parseRequest } from './schemas.js';
 import { TalonError } from './talon-error.js';

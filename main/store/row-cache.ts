@@ -2,10 +2,10 @@ import { performance } from 'node:perf_hooks';
 import type { Database, Statement } from 'better-sqlite3';
 
 /**
- * How stale the cache may be with respect to ANOTHER connection's commits. Reading
- * `data_version` costs about as much as the lookup it saves (~5 µs here), so it is read at most
- * once per this many milliseconds. This process's own writes are never stale (they drop entries
- * as they happen), and a transaction always reads the database itself.
+ * How stale the cache may be with respect to ANOTHER connection's commits. Reading the epoch
+ * costs about as much as the lookup it saves (~5 µs here), so it is read at most once per this
+ * many milliseconds. This process's own writes are never stale (they drop entries as they
+ * happen), and a transaction always reads the database itself.
  */
 export const otherConnectionsSeenWithinMs = 1;
 
@@ -20,25 +20,31 @@ export const otherConnectionsSeenWithinMs = 1;
  *   changes, cascades included, even inside a transaction that may still roll back (a dropped
  *   entry is only read again). A write to these tables that bypasses their repository would
  *   leave the cache stale; there is none, and there must be none.
- * - Other connections: SQLite's `PRAGMA data_version` changes when another connection commits.
- *   It is read before the cache is used (at most every `otherConnectionsSeenWithinMs`); when it
- *   moved, every entry is dropped. Only offline maintenance and tests open a second connection:
- *   `talon.lock` refuses a second Talon on one data folder.
+ * - Other connections: triggers move `row_cache_epoch` at every change to a cached table, from
+ *   any connection (migration 0070). The epoch is read before the cache is used (at most every
+ *   `otherConnectionsSeenWithinMs`); when it moved, every entry is dropped. The owner's own write
+ *   transactions move it too, so they note it at their start (dropping everything if another
+ *   connection wrote since) and at their end (`ownWriteStarts`, `ownWriteEnds`). The audit writer
+ *   thread's connection writes only audit entries and access counters, which move no epoch: a
+ *   secret's cached `accessCount` is refreshed when its batch is answered (`forgetRow`), and
+ *   another connection's access counting shows only once something else drops the row. Only that
+ *   thread, offline maintenance and tests open a second connection: `talon.lock` refuses a second
+ *   Talon on one data folder.
  *
  * Inside a transaction the cache is neither read nor filled: the transaction must see its own
  * snapshot, and what it reads could be rolled back. Rows are frozen, since every caller shares
  * them; a caller that wants to change a row builds a new one.
  */
 export class RowCache {
-  private readonly dataVersion: Statement<[], number>;
-  private seenVersion: number;
-  /** When `data_version` was last read (performance.now()). */
+  private readonly epoch: Statement<[], number>;
+  private seenEpoch: number;
+  /** When the epoch was last read (performance.now()). */
   private checkedAt = Number.NEGATIVE_INFINITY;
   private readonly tables: CachedRows<unknown>[] = [];
 
   constructor(private readonly db: Database) {
-    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
-    this.seenVersion = this.dataVersion.get()!;
+    this.epoch = db.prepare<[], number>('SELECT epoch FROM row_cache_epoch').pluck();
+    this.seenEpoch = this.epoch.get()!;
   }
 
   /** A table of cached rows, at most `maxEntries` (the oldest entry leaves first). */
@@ -54,17 +60,31 @@ export class RowCache {
     const now = performance.now();
     if (now - this.checkedAt < otherConnectionsSeenWithinMs) return true;
     this.checkedAt = now;
-    const version = this.dataVersion.get()!;
-    if (version !== this.seenVersion) {
-      this.seenVersion = version;
-      this.clear();
-    }
+    this.noteEpoch();
     return true;
   }
 
-  /** Read `data_version` again at the next lookup (after a transaction: others may have written before it). */
+  /** At the start of one of the owner's write transactions: drops everything if another connection wrote since. */
+  ownWriteStarts(): void {
+    this.noteEpoch();
+  }
+
+  /** At the end of one of the owner's write transactions, before it commits: its own changes are no news. */
+  ownWriteEnds(): void {
+    this.seenEpoch = this.epoch.get()!;
+  }
+
+  /** Read the epoch again at the next lookup (after a transaction: others may have written before it). */
   recheck(): void {
     this.checkedAt = Number.NEGATIVE_INFINITY;
+  }
+
+  private noteEpoch(): void {
+    const epoch = this.epoch.get()!;
+    if (epoch !== this.seenEpoch) {
+      this.seenEpoch = epoch;
+      this.clear();
+    }
   }
 
   clear(): void {

@@ -50,8 +50,14 @@ function rangeParameters(vaultId: string, range: SecretPathRange): RangeParamete
 /** Versions at most this long are cached (a value is at most 256 KiB; most are a few dozen bytes). */
 const maxCachedCiphertext = 16 * 1024;
 
-/** Returns the repository and `forget`, which drops cached rows (a vault's delete cascades to them). */
-export function createSecretRepository(db: Database, cache: RowCache): SecretRepository & { forget(): void } {
+/**
+ * Returns the repository, `forget`, which drops cached rows (a vault's delete cascades to them),
+ * and `forgetRow`, which drops one secret's row (another connection counted its accesses).
+ */
+export function createSecretRepository(
+  db: Database,
+  cache: RowCache,
+): SecretRepository & { forget(): void; forgetRow(secretId: string): void } {
   const insertSecret = db.prepare<NewSecret>(
     `INSERT INTO secrets (id, vault_id, path, type, metadata_json, expires_at, max_access_count,
        current_version, created_by_type, created_by, created_at, updated_at)
@@ -199,6 +205,7 @@ export function createSecretRepository(db: Database, cache: RowCache): SecretRep
       versions.clear();
       return changed(secretId, purge.run(secretId).changes);
     },
+    forgetRow: (secretId) => byId.delete(secretId),
     forget: () => {
       byId.clear();
       idAtPath.clear();

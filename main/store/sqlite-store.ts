@@ -5,6 +5,8 @@ import { createApprovalRepository } from './approval-repository.js';
 import { createAccessGrantRepository } from './grant-repository.js';
 import { createShareRepository } from './share-repository.js';
 import { createAuditRepository } from './audit-repository.js';
+import { AuditWriterThread } from './audit-writer.js';
+import { writeDeferredAudit } from './deferred-audit.js';
 import { createMetaRepository } from './meta-repository.js';
 import { migrate } from './migrations/index.js';
 import { createPolicyRepository } from './policy-repository.js';
@@ -59,14 +61,29 @@ export function openSqliteStore(file: string): SqliteStore {
     secrets.forget();
     policies.forget();
   });
+  const audit = createAuditRepository(db);
+  const auditWriter = new AuditWriterThread(file, (batch) => {
+    for (const { countAccessOf } of batch) if (countAccessOf !== undefined) secrets.forgetRow(countAccessOf);
+  });
   // Prepared once: a read's batched bookkeeping switches durability at every commit.
   const syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
   const syncFull = db.prepare('PRAGMA synchronous = FULL');
   const immediate = <T>(fn: () => T): T => {
+    if (db.inTransaction) return db.transaction(fn).immediate();
+    // Entries handed to the writer thread land before this transaction's (and it cannot take the
+    // write lock while this connection holds it).
+    auditWriter.settle();
     try {
-      return db.transaction(fn).immediate();
+      return db
+        .transaction(() => {
+          cache.ownWriteStarts();
+          const result = fn();
+          cache.ownWriteEnds();
+          return result;
+        })
+        .immediate();
     } finally {
-      if (!db.inTransaction) cache.recheck();
+      cache.recheck();
     }
   };
 
@@ -77,7 +94,7 @@ export function openSqliteStore(file: string): SqliteStore {
     users: createUserRepository(db, cache),
     apiKeys: createApiKeyRepository(db, cache),
     policies,
-    audit: createAuditRepository(db),
+    audit,
     meta: createMetaRepository(db),
     throttle: createThrottleRepository(db),
     approvals: createApprovalRepository(db),
@@ -86,6 +103,11 @@ export function openSqliteStore(file: string): SqliteStore {
     signingKeys: createSigningKeyRepository(db),
     chainSettings: createChainSettingRepository(db),
     transactions: createTransactionRepository(db),
+    deferredAudit: {
+      writeNow: (batch, chainKey) => writeDeferredAudit({ audit, secrets }, batch, chainKey),
+      writeLater: (batch, chainKey, onFailed) => auditWriter.writeLater(batch, chainKey, onFailed),
+      settle: () => auditWriter.settle(),
+    },
     // BEGIN IMMEDIATE takes the write lock first, so two writers queue (busy_timeout) instead of
     // both reading and then one failing to upgrade its read to a write.
     transaction: (fn, options) => {
@@ -109,6 +131,7 @@ export function openSqliteStore(file: string): SqliteStore {
     },
     close: () => {
       if (!db.open) return;
+      auditWriter.close();
       db.pragma('optimize');
       db.close();
     },

@@ -321,6 +321,38 @@ export interface AuthFailureRow {
   lastFailureAt: string;
 }
 
+/**
+ * A read's audit entry, written a moment after the read together with others. Plain data: it may
+ * cross to another thread.
+ */
+export interface DeferredAuditEntry {
+  event: Omit<NewAuditEvent, 'id' | 'detailsJson' | 'prevMac' | 'mac'>;
+  details: Record<string, unknown>;
+  /** The secret whose access counter the read adds one to; the count it made joins `details` as `access_count`. */
+  countAccessOf?: string;
+}
+
+/**
+ * Writes batches of deferred audit entries (`deferred-audit.ts`): reads' entries and access
+ * counts, chained under the key the engine hands over with each batch.
+ */
+export interface DeferredAuditWriter {
+  /** Writes the batch now, inside the caller's write transaction. */
+  writeNow(batch: readonly DeferredAuditEntry[], chainKey: Buffer): void;
+  /**
+   * Hands the batch over to be written away from the caller (on SQLite: a writer thread with its
+   * own connection) and returns at once; `onFailed` gets the batch back if it could not be written.
+   * The key is copied: the caller keeps, and may zero, its own.
+   */
+  writeLater(
+    batch: DeferredAuditEntry[],
+    chainKey: Buffer,
+    onFailed: (batch: DeferredAuditEntry[]) => void,
+  ): void;
+  /** Blocks until every batch handed over is written or given back. Never inside a transaction. */
+  settle(): void;
+}
+
 /** An audit entry of an attempt made while locked, waiting for the next unlock to be chained. */
 export interface LockedAuditEventRow {
   seq: number;
@@ -396,6 +428,8 @@ export interface Store {
   signingKeys: SigningKeyRepository;
   chainSettings: ChainSettingRepository;
   transactions: TransactionRepository;
+  /** Where reads' audit entries and access counts are written, a moment after the reads. */
+  deferredAudit: DeferredAuditWriter;
   /**
    * Runs `fn` as one write transaction, taken at the start (so concurrent writers, in this process
    * or another, queue instead of failing), committed when `fn` returns and rolled back when it
@@ -404,7 +438,8 @@ export interface Store {
    * Commits are durable (fsynced, `synchronous=FULL`) unless `durable: false`, which the engine
    * uses only for the bookkeeping of reads (access counter, audit entry): those survive a crash
    * of Talon but may be lost, never half-written, in a power cut. A nested call keeps the
-   * outer transaction's durability.
+   * outer transaction's durability. Batches handed to `deferredAudit.writeLater` are written
+   * before the transaction begins.
    */
   transaction<T>(fn: () => T, options?: { durable?: boolean }): T;
   close(): void;

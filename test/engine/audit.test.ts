@@ -43,8 +43,9 @@ async function appendedBy(work: () => unknown): Promise<AuditEventRow[]> {
   } catch {
     // Denials throw; the entries are what this looks at.
   }
-  // A read's entry is written with the next batch, a few milliseconds later.
+  // A read's entry is handed to the audit writer thread with the next batch, a few milliseconds later.
   await new Promise((resolve) => setTimeout(resolve, 50));
+  t.store.deferredAudit.settle();
   return [...t.store.audit.iterate({ afterSeq: before })].flat();
 }
 

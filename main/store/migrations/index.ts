@@ -4,6 +4,7 @@ import { updateToSchemaVersion0020 } from './0020-lean-audit-indexes.js';
 import { updateToSchemaVersion0030 } from './0030-human-side.js';
 import { updateToSchemaVersion0040 } from './0040-shares-and-approvals.js';
 import { updateToSchemaVersion0060 } from './0060-transactions.js';
+import { updateToSchemaVersion0070 } from './0070-row-cache-epoch.js';
 
 export interface Migration {
   /** The `user_version` the database has once this migration ran. Numbers step by 10. */
@@ -18,6 +19,7 @@ export const migrations: readonly Migration[] = [
   { version: 30, update: updateToSchemaVersion0030 },
   { version: 40, update: updateToSchemaVersion0040 },
   { version: 60, update: updateToSchemaVersion0060 },
+  { version: 70, update: updateToSchemaVersion0070 },
 ];
 
 /** Throws unless the versions are positive integers that only grow. */

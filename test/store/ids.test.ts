@@ -1,6 +1,6 @@
 import { validate, version } from 'uuid';
 import { describe, expect, it } from 'vitest';
-import { newId } from '../../main/engine/ids.js';
+import { newId } from '../../main/store/ids.js';
 
 describe('newId', () => {
   it('makes valid, distinct UUID v7s that carry the current time', () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 /**
- * Ids of vaults, secrets, agents, users, policies and audit entries: UUID v7 (RFC 9562), which
+ * Ids of rows: vaults, secrets, agents, users, policies and audit entries: UUID v7 (RFC 9562), which
  * sort by creation time. Built from Node's randomUUID (v4, drawn from a cached entropy pool) with
  * the first 48 bits replaced by the Unix time in milliseconds and the version set to 7; the
  * variant bits and 74 random bits stay. `uuid`'s v7 asks the OS for fresh randomness on every

@@ -1,0 +1,54 @@
+import { chainMac, genesisMac } from './audit-chain.js';
+import { newId } from './ids.js';
+import type { AuditRepository, DeferredAuditEntry, NewAuditEvent, SecretRepository } from './store.js';
+
+/**
+ * Writes a batch of deferred entries inside the caller's write transaction: each secret's reads
+ * in one counter update, then the entries chained after the current head under `chainKey`, each
+ * recording its own `access_count` as if counted one by one in order.
+ */
+export function writeDeferredAudit(
+  repositories: { audit: AuditRepository; secrets: Pick<SecretRepository, 'addAccessCount'> },
+  batch: readonly DeferredAuditEntry[],
+  chainKey: Buffer,
+): void {
+  const nextCount = countAccesses(repositories.secrets, batch);
+  let prevMac = repositories.audit.last()?.mac ?? genesisMac;
+  const rows: NewAuditEvent[] = [];
+  for (const { event, details, countAccessOf } of batch) {
+    let allDetails = details;
+    if (countAccessOf !== undefined) {
+      const count = nextCount.get(countAccessOf);
+      if (count !== undefined) nextCount.set(countAccessOf, count + 1);
+      allDetails = { ...details, access_count: count };
+    }
+    const row: NewAuditEvent = {
+      ...event,
+      id: newId(),
+      detailsJson: JSON.stringify(allDetails),
+      prevMac,
+      mac: Buffer.alloc(0),
+    };
+    row.mac = chainMac(chainKey, row);
+    rows.push(row);
+    prevMac = row.mac;
+  }
+  repositories.audit.appendMany(rows);
+}
+
+/** Adds each secret's reads to its counter, one update per secret; returns the count each secret's first read made. */
+function countAccesses(
+  secrets: Pick<SecretRepository, 'addAccessCount'>,
+  batch: readonly DeferredAuditEntry[],
+): Map<string, number> {
+  const reads = new Map<string, number>();
+  for (const { countAccessOf } of batch) {
+    if (countAccessOf !== undefined) reads.set(countAccessOf, (reads.get(countAccessOf) ?? 0) + 1);
+  }
+  const first = new Map<string, number>();
+  for (const [secretId, count] of reads) {
+    const total = secrets.addAccessCount(secretId, count);
+    if (total !== undefined) first.set(secretId, total - count + 1);
+  }
+  return first;
+}
