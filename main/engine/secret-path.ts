@@ -31,9 +31,18 @@ const patternCharacter = /^[\p{L}\p{M}\p{N}\-_.@+=: ~*?]$/u;
 const forbiddenControl = /[\u0000-\u001f\u007f]/u;
 const forbiddenControlGlobal = new RegExp(forbiddenControl.source, 'gu');
 
+/** Paths already found valid, and their canonical forms: every request names one, mostly the same few. */
+const knownPaths = new Map<string, string>();
+const maxKnownPaths = 4096;
+
 /** Returns the canonical form of a secret path, or throws `invalid_input` naming the rule broken. */
 export function normalizeSecretPath(raw: string): string {
-  return normalizeVaultPath(raw, 'path');
+  const known = knownPaths.get(raw);
+  if (known !== undefined) return known;
+  const path = normalizeVaultPath(raw, 'path');
+  if (knownPaths.size >= maxKnownPaths) knownPaths.clear();
+  knownPaths.set(raw, path);
+  return path;
 }
 
 /**

@@ -189,12 +189,14 @@ function gcmOpen(key: Buffer, sealed: Buffer, aad: Buffer): Buffer {
   const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, ivLength));
   decipher.setAAD(aad);
   decipher.setAuthTag(sealed.subarray(sealed.length - tagLength));
+  // GCM's final() returns no bytes, only checks the tag: the update's buffer is the plaintext, with
+  // no second copy left behind unzeroed.
+  const plaintext = decipher.update(sealed.subarray(ivLength, sealed.length - tagLength));
   try {
-    return Buffer.concat([
-      decipher.update(sealed.subarray(ivLength, sealed.length - tagLength)),
-      decipher.final(),
-    ]);
+    decipher.final();
   } catch (error) {
+    plaintext.fill(0);
     throw damaged(error);
   }
+  return plaintext;
 }
