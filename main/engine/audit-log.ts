@@ -130,7 +130,9 @@ export class AuditLog {
     const batch = this.pending;
     this.pending = [];
     try {
-      this.store.deferredAudit.writeLater(batch, this.keyRing.subkey('audit'), (failed) => this.retry(failed));
+      this.store.deferredAudit.writeLater(batch, this.keyRing.subkey('audit'), (failed) =>
+        this.retry(failed),
+      );
     } catch {
       // Locked meanwhile (lock flushed what it could) or the writer could not start: keep them.
       this.retry(batch);

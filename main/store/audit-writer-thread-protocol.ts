@@ -16,5 +16,6 @@ export const threadStatus = 1;
 export const threadReady = 1;
 export const threadFailed = -1;
 
-export type ToWriterThread = { batchNo: number; batch: DeferredAuditEntry[]; chainKey: Uint8Array } | { close: true };
+export type ToWriterThread =
+  { batchNo: number; batch: DeferredAuditEntry[]; chainKey: Uint8Array } | { close: true };
 export type FromWriterThread = { batchNo: number; ok: true } | { batchNo: number; ok: false; reason: string };

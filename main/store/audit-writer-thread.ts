@@ -32,7 +32,13 @@ function open() {
     // batches (as the store's `durable: false`), and neither corrupts the file.
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    return { db, repositories: { audit: createAuditRepository(db), secrets: createSecretRepository(db, new RowCache(db)) } };
+    return {
+      db,
+      repositories: {
+        audit: createAuditRepository(db),
+        secrets: createSecretRepository(db, new RowCache(db)),
+      },
+    };
   } catch (error) {
     db.close();
     signal(threadStatus, threadFailed);

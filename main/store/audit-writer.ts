@@ -20,6 +20,9 @@ import type { DeferredAuditEntry, DeferredAuditWriter } from './store.js';
  */
 const settleTimeoutMs = 30_000;
 
+/** Batches handed over and not yet answered, at most (of up to 512 entries each). */
+const maxBatchesInFlight = 8;
+
 /**
  * The code a new writer thread runs first: it loads the thread's module (the compiled one next to
  * this file, else the TypeScript source through tsx's require hook, since an ESM loader given to a
@@ -57,7 +60,10 @@ interface Running {
 export class AuditWriterThread implements Omit<DeferredAuditWriter, 'writeNow'> {
   private running: Running | undefined;
   private nextBatchNo = 1;
-  private readonly inFlight = new Map<number, { batch: DeferredAuditEntry[]; onFailed: (batch: DeferredAuditEntry[]) => void }>();
+  private readonly inFlight = new Map<
+    number,
+    { batch: DeferredAuditEntry[]; onFailed: (batch: DeferredAuditEntry[]) => void }
+  >();
 
   /** `onWritten` learns of each batch written (the store drops the cached rows it changed). */
   constructor(
@@ -65,7 +71,14 @@ export class AuditWriterThread implements Omit<DeferredAuditWriter, 'writeNow'> 
     private readonly onWritten: (batch: readonly DeferredAuditEntry[]) => void,
   ) {}
 
-  writeLater(batch: DeferredAuditEntry[], chainKey: Buffer, onFailed: (batch: DeferredAuditEntry[]) => void): void {
+  writeLater(
+    batch: DeferredAuditEntry[],
+    chainKey: Buffer,
+    onFailed: (batch: DeferredAuditEntry[]) => void,
+  ): void {
+    // Reads can come faster than their entries are written: past this many batches the reader
+    // waits, so the backlog (and what a crash would lose) stays bounded.
+    this.waitUntilInFlightAtMost(maxBatchesInFlight - 1);
     const { port } = this.start();
     const batchNo = this.nextBatchNo;
     this.nextBatchNo += 1;
@@ -80,19 +93,28 @@ export class AuditWriterThread implements Omit<DeferredAuditWriter, 'writeNow'> 
   }
 
   settle(): void {
+    this.waitUntilInFlightAtMost(0);
+  }
+
+  /** Blocks until at most `count` batches are unanswered, or the thread is found gone or stuck. */
+  private waitUntilInFlightAtMost(count: number): void {
     const running = this.running;
-    if (!running || this.inFlight.size === 0) return;
+    if (!running || this.inFlight.size <= count) return;
     const deadline = performance.now() + settleTimeoutMs;
-    while (this.inFlight.size > 0 && this.running === running) {
+    while (this.inFlight.size > count && this.running === running) {
       if (Atomics.load(running.signals, threadStatus) === threadFailed) {
         this.stop();
         return;
       }
       const seen = Atomics.load(running.signals, answeredBatches);
-      for (let message = receiveMessageOnPort(running.port); message; message = receiveMessageOnPort(running.port)) {
+      for (
+        let message = receiveMessageOnPort(running.port);
+        message;
+        message = receiveMessageOnPort(running.port)
+      ) {
         this.answer(message.message as FromWriterThread);
       }
-      if (this.inFlight.size === 0) return;
+      if (this.inFlight.size <= count) return;
       const left = deadline - performance.now();
       if (left <= 0) {
         this.stop();

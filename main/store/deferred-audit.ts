@@ -2,6 +2,8 @@ import { chainMac, genesisMac } from './audit-chain.js';
 import { newId } from './ids.js';
 import type { AuditRepository, DeferredAuditEntry, NewAuditEvent, SecretRepository } from './store.js';
 
+const noMacYet = Buffer.alloc(0);
+
 /**
  * Writes a batch of deferred entries inside the caller's write transaction: each secret's reads
  * in one counter update, then the entries chained after the current head under `chainKey`, each
@@ -16,18 +18,26 @@ export function writeDeferredAudit(
   let prevMac = repositories.audit.last()?.mac ?? genesisMac;
   const rows: NewAuditEvent[] = [];
   for (const { event, details, countAccessOf } of batch) {
-    let allDetails = details;
     if (countAccessOf !== undefined) {
       const count = nextCount.get(countAccessOf);
       if (count !== undefined) nextCount.set(countAccessOf, count + 1);
-      allDetails = { ...details, access_count: count };
+      details.access_count = count; // set again if the batch is ever written again
     }
     const row: NewAuditEvent = {
-      ...event,
       id: newId(),
-      detailsJson: JSON.stringify(allDetails),
+      action: event.action,
+      actorType: event.actorType,
+      actorId: event.actorId,
+      vaultId: event.vaultId,
+      resourceType: event.resourceType,
+      resourceId: event.resourceId,
+      path: event.path,
+      outcome: event.outcome,
+      detailsJson: JSON.stringify(details),
+      ipAddress: event.ipAddress,
+      createdAt: event.createdAt,
       prevMac,
-      mac: Buffer.alloc(0),
+      mac: noMacYet,
     };
     row.mac = chainMac(chainKey, row);
     rows.push(row);

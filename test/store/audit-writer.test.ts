@@ -63,7 +63,9 @@ describe('the audit writer thread', () => {
     const key = randomBytes(32);
     expect(store.secrets.getSecretById(secret.id)?.accessCount).toBe(0); // now cached
     const failed: DeferredAuditEntry[][] = [];
-    store.deferredAudit.writeLater([readEntry(secret.id, 1), readEntry(secret.id, 2)], key, (b) => failed.push(b));
+    store.deferredAudit.writeLater([readEntry(secret.id, 1), readEntry(secret.id, 2)], key, (b) =>
+      failed.push(b),
+    );
     store.deferredAudit.writeLater([readEntry(secret.id, 3)], key, (b) => failed.push(b));
     store.deferredAudit.settle();
 
@@ -76,6 +78,22 @@ describe('the audit writer thread', () => {
     ]);
     chainOf(rows, key);
     expect(store.secrets.getSecretById(secret.id)?.accessCount).toBe(3);
+  });
+
+  it('keeps order and exact counts when far more batches come than may be in flight at once', () => {
+    const { store, secret } = storeWithSecret();
+    const key = randomBytes(32);
+    const batches = Array.from({ length: 30 }, (_, b) =>
+      Array.from({ length: 50 }, (_, i) => readEntry(secret.id, b * 50 + i)),
+    );
+    for (const batch of batches)
+      store.deferredAudit.writeLater(batch, key, () => expect.fail('no batch fails'));
+    store.deferredAudit.settle();
+    const rows = [...store.audit.iterate()].flat();
+    expect(rows.map((row) => JSON.parse(row.detailsJson) as { n: number; access_count: number })).toEqual(
+      Array.from({ length: 1500 }, (_, n) => ({ n, access_count: n + 1 })),
+    );
+    chainOf(rows, key);
   });
 
   it("lands before the owner's next write transaction, which chains after it", () => {

@@ -34,7 +34,8 @@ export function updateToSchemaVersion0070(db: Database): void {
     ${cachedTables
       .flatMap((table) =>
         ['INSERT', 'UPDATE', 'DELETE'].map(
-          (change) => `CREATE TRIGGER ${table}_${change.toLowerCase()}_moves_epoch AFTER ${change} ON ${table} ${bump};`,
+          (change) =>
+            `CREATE TRIGGER ${table}_${change.toLowerCase()}_moves_epoch AFTER ${change} ON ${table} ${bump};`,
         ),
       )
       .join('\n')}
