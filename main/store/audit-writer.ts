@@ -9,6 +9,7 @@ import {
   type WriterThreadData,
   answeredBatches,
   threadFailed,
+  threadReady,
   threadStatus,
 } from './audit-writer-thread-protocol.js';
 import type { DeferredAuditEntry, DeferredAuditWriter } from './store.js';
@@ -56,9 +57,13 @@ interface Running {
  * fails (disk full, busy) is given back through its `onFailed`, and so is every batch in flight
  * when the thread dies. `settle` blocks until every batch handed over is answered: the store
  * calls it before each write transaction of its own, so entries land in the order they happened.
+ * If the thread cannot start at all (its script missing or refused), `writeLater` throws from
+ * then on and the owner writes its batches on its own connection.
  */
 export class AuditWriterThread implements Omit<DeferredAuditWriter, 'writeNow'> {
   private running: Running | undefined;
+  /** Set when the thread could not start: batches are then refused and written by their owner. */
+  private cannotStart = false;
   private nextBatchNo = 1;
   private readonly inFlight = new Map<
     number,
@@ -103,6 +108,7 @@ export class AuditWriterThread implements Omit<DeferredAuditWriter, 'writeNow'> 
     const deadline = performance.now() + settleTimeoutMs;
     while (this.inFlight.size > count && this.running === running) {
       if (Atomics.load(running.signals, threadStatus) === threadFailed) {
+        this.cannotStart = true;
         this.stop();
         return;
       }
@@ -135,6 +141,7 @@ export class AuditWriterThread implements Omit<DeferredAuditWriter, 'writeNow'> 
 
   private start(): Running {
     if (this.running) return this.running;
+    if (this.cannotStart) throw new Error('The audit writer thread could not start.');
     const { port1, port2 } = new MessageChannel();
     const signals = new Int32Array(new SharedArrayBuffer(8));
     const worker = new Worker(bootstrapCode(), {
@@ -147,6 +154,7 @@ export class AuditWriterThread implements Omit<DeferredAuditWriter, 'writeNow'> 
     port1.unref();
     worker.unref();
     worker.on('error', () => {
+      if (Atomics.load(signals, threadStatus) !== threadReady) this.cannotStart = true;
       if (this.running === running) this.stop();
     });
     worker.on('exit', () => {

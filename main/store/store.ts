@@ -342,7 +342,8 @@ export interface DeferredAuditWriter {
   /**
    * Hands the batch over to be written away from the caller (on SQLite: a writer thread with its
    * own connection) and returns at once; `onFailed` gets the batch back if it could not be written.
-   * The key is copied: the caller keeps, and may zero, its own.
+   * The key is copied: the caller keeps, and may zero, its own. Throws when no writer can take
+   * the batch (the caller then writes it with `writeNow`).
    */
   writeLater(
     batch: DeferredAuditEntry[],

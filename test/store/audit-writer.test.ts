@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chainMac, genesisMac } from '../../main/store/audit-chain.js';
+import { AuditWriterThread } from '../../main/store/audit-writer.js';
 import type { AuditEventRow, DeferredAuditEntry } from '../../main/store/store.js';
 import { sampleAuditEvent, sampleSecret, sampleVault } from './sample-rows.js';
 import { openTemporaryStore } from './temporary-store.js';
@@ -130,5 +131,18 @@ describe('the audit writer thread', () => {
     expect(epochOf(file)).toBe(before);
     store.secrets.softDelete(secret.id, new Date().toISOString());
     expect(epochOf(file)).toBeGreaterThan(before);
+  });
+
+  it('gives batches back and refuses more when its thread cannot open the database', () => {
+    const writer = new AuditWriterThread('/nonexistent-folder/talon.db', () =>
+      expect.fail('nothing is written'),
+    );
+    const returned: DeferredAuditEntry[][] = [];
+    const batch = [readEntry('secret-1', 1)];
+    writer.writeLater(batch, randomBytes(32), (failed) => returned.push(failed));
+    writer.settle();
+    expect(returned).toEqual([batch]);
+    expect(() => writer.writeLater(batch, randomBytes(32), () => {})).toThrow(/could not start/u);
+    writer.close();
   });
 });
