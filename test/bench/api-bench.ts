@@ -39,11 +39,14 @@ interface AutocannonResult {
 }
 
 /**
- * `count` requests from `concurrency` connections, sent by autocannon in a child process so the
- * load generator does not share Talon's event loop (the machines here have two cores).
+ * `seconds` of requests from `concurrency` connections, sent by autocannon in a child process so
+ * the load generator does not share Talon's event loop (the machines here have two cores). By
+ * duration, not by amount (`-a`): autocannon notices the last answer only on its one-second tick,
+ * so an amount run's duration is rounded up to whole seconds and its rate (20,000 / 2.02 s) is an
+ * artefact of the rounding.
  */
-function loadFromChild(name: string, url: string, count: number, headers: Record<string, string> = {}): Promise<Measurement> {
-  const args = ['-c', String(concurrency), '-a', String(count), '-j', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]), url];
+function loadFromChild(name: string, url: string, seconds: number, headers: Record<string, string> = {}): Promise<Measurement> {
+  const args = ['-c', String(concurrency), '-d', String(seconds), '-j', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]), url];
   return new Promise((resolve, reject) => {
     execFile('node_modules/.bin/autocannon', args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
       if (error) return reject(error);
@@ -86,6 +89,7 @@ async function startBareServer(): Promise<{ url: string; close(): Promise<void> 
  */
 export async function benchApi(keyStore: KeyStore, dataDir: string, scale: number): Promise<SuiteResult> {
   const n = (count: number) => Math.max(200, Math.round(count * scale));
+  const loadSeconds = Math.max(3, Math.round(5 * scale));
   const store = openSqliteStore(join(dataDir, 'api-bench.sqlite'));
   const engine = new Engine(store, keyStore);
   const call = (): CallContext => ({ now: new Date(), via: 'bench' });
@@ -149,8 +153,8 @@ export async function benchApi(keyStore: KeyStore, dataDir: string, scale: numbe
   let m: Record<string, Measurement>;
   try {
     m = {
-      bare: await loadFromChild(`bare node:http fixed 64 B, ${concurrency} connections`, bare.url, n(20_000)),
-      rest: await loadFromChild(`REST GET secret, ${concurrency} connections`, secretUrl, n(20_000), headers),
+      bare: await loadFromChild(`bare node:http fixed 64 B, ${concurrency} connections`, bare.url, loadSeconds),
+      rest: await loadFromChild(`REST GET secret, ${concurrency} connections`, secretUrl, loadSeconds, headers),
       restOne: await measure('REST GET secret, 1 client', () => fetchOk(secretUrl, { headers }), { count: n(5_000) }),
       mcpHttp: await measure('MCP get_secret, streamable HTTP', () => getSecretOver(clients.talonHttp), {
         count: n(2_000),
