@@ -14,6 +14,7 @@ import { acceptBrowserSessions } from './browser-session.js';
 import { registerMcpEndpoint } from './mcp-endpoint.js';
 import { answerErrorsAsProblems, maxBodyBytes, sendError } from './problem-details.js';
 import { type RateLimitOptions, guardRequests, limitRequestRates } from './request-guard.js';
+import { RequestLogger } from './request-logger.js';
 import type { RouteContext } from './route-context.js';
 import { registerAgentRoutes } from './routes/agent-routes.js';
 import { registerApprovalRoutes } from './routes/approval-routes.js';
@@ -110,6 +111,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<ApiSer
     // Two info lines per request cost more than the read they describe; requests are logged at
     // debug level below, errors always.
     logController: new LogController({ disableRequestLogging: true }),
+    // Each request's child logger (its lines carry the request id) is made when it first logs.
+    childLoggerFactory: (parent, bindings, childOptions) => new RequestLogger(parent, bindings, childOptions),
     // Errors before routing (a URL that is not valid percent-encoding) are problems too.
     frameworkErrors: sendError,
   });

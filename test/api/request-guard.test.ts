@@ -344,4 +344,44 @@ describe('logs', () => {
       expect(text).not.toContain(leaked);
     }
   });
+
+  it("carry the request's id on every line a request logs, redacted like any other line", async () => {
+    const lines: string[] = [];
+    const server = await createApiServer({
+      engine: api.t.engine,
+      port: 0,
+      logger: pino({ level: 'info' }, { write: (line: string) => lines.push(line) }),
+    });
+    server.app.get('/v1/test-logs', async (request) => {
+      request.log.debug({ value: 'debug-canary' }, 'below the level');
+      request.log.info({ value: 'value-canary', nested: { api_key: 'key-canary' } }, 'route line');
+      request.log.child({ part: 'inner' }).warn({ password: 'pw-canary' }, 'child line');
+      return { ok: true };
+    });
+    const url = await server.listen();
+    try {
+      const response = await fetch(`${url}/v1/test-logs`);
+      expect(response.status).toBe(200);
+      const id = response.headers.get('x-request-id');
+      const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(logged.find((entry) => entry.msg === 'route line')).toMatchObject({
+        level: 30,
+        component: 'api',
+        reqId: id,
+        value: '[redacted]',
+        nested: { api_key: '[redacted]' },
+      });
+      expect(logged.find((entry) => entry.msg === 'child line')).toMatchObject({
+        reqId: id,
+        part: 'inner',
+        password: '[redacted]',
+      });
+      expect(logged.some((entry) => entry.msg === 'below the level')).toBe(false);
+      // At info level a request that logs nothing writes nothing.
+      expect(logged.some((entry) => entry.msg === 'request completed')).toBe(false);
+      expect(lines.join('')).not.toMatch(/canary/u);
+    } finally {
+      await server.app.close();
+    }
+  });
 });
