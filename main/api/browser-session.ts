@@ -1,6 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import cookie from '@fastify/cookie';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { TalonError } from '../engine/index.js';
 
 /**
@@ -28,11 +28,13 @@ function sameText(a: string, b: string): boolean {
 /** The cookie's token becomes the request's Bearer credential, once the CSRF check passes. */
 export async function acceptBrowserSessions(app: FastifyInstance): Promise<void> {
   await app.register(cookie);
-  app.addHook('onRequest', async (request: FastifyRequest) => {
+  app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
     const session = request.cookies[sessionCookieName];
-    if (!session || request.headers.authorization !== undefined) return;
     // The login itself (/ui/session) needs no session; /mcp never takes one.
-    if (!request.url.startsWith('/v1/')) return;
+    if (!session || request.headers.authorization !== undefined || !request.url.startsWith('/v1/')) {
+      done();
+      return;
+    }
     if (!safeMethods.has(request.method)) {
       const expected = request.cookies[csrfCookieName];
       const given = request.headers[csrfHeaderName];
@@ -44,6 +46,7 @@ export async function acceptBrowserSessions(app: FastifyInstance): Promise<void>
       }
     }
     request.headers.authorization = `Bearer ${session}`;
+    done();
   });
 }
 

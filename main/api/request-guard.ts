@@ -1,5 +1,5 @@
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { TalonError } from '../engine/index.js';
 
 /**
@@ -49,7 +49,7 @@ export function guardRequests(app: FastifyInstance, options: RequestGuardOptions
     if (known?.port !== port) known = { port, hosts: allowedHosts(port, options.extraAllowedHosts) };
     return known.hosts;
   };
-  app.addHook('onRequest', async (request: FastifyRequest, _reply: FastifyReply) => {
+  app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
     const hosts = hostsFor(options.port());
     const host = request.headers.host?.toLowerCase();
     if (host === undefined || !hosts.has(host)) {
@@ -66,6 +66,7 @@ export function guardRequests(app: FastifyInstance, options: RequestGuardOptions
     if (request.method === 'OPTIONS') {
       throw forbidden('Talon does not answer cross-origin (CORS) requests.');
     }
+    done();
   });
 }
 
