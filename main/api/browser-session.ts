@@ -25,10 +25,17 @@ function sameText(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
+/** What `request.cookies` holds when the request has no Cookie header: nearly every API call. */
+const noCookies: Readonly<Record<string, string | undefined>> = Object.freeze({});
+
 /** The cookie's token becomes the request's Bearer credential, once the CSRF check passes. */
 export async function acceptBrowserSessions(app: FastifyInstance): Promise<void> {
-  await app.register(cookie);
+  // Cookies are parsed here, and only when there are some: the plugin's own hook parses (and
+  // allocates for) every request, and agents never send a cookie.
+  await app.register(cookie, { hook: false });
   app.addHook('onRequest', (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    const header = request.headers.cookie;
+    request.cookies = header === undefined ? noCookies : app.parseCookie(header);
     const session = request.cookies[sessionCookieName];
     // The login itself (/ui/session) needs no session; /mcp never takes one.
     if (!session || request.headers.authorization !== undefined || !request.url.startsWith('/v1/')) {
