@@ -83,6 +83,13 @@ export async function limitRequestRates(app: FastifyInstance, options: RateLimit
     max,
     timeWindow,
     keyGenerator: (request) => request.ip,
+    // The x-ratelimit-* headers on every answer cost more per request than the count itself, and
+    // no client of Talon reads them; a refused request still gets them, with Retry-After.
+    addHeadersOnExceeding: {
+      'x-ratelimit-limit': false,
+      'x-ratelimit-remaining': false,
+      'x-ratelimit-reset': false,
+    },
     errorResponseBuilder: (_request, context) => {
       const seconds = Math.max(1, Math.ceil(context.ttl / 1000));
       return new TalonError(
