@@ -1,7 +1,7 @@
 // The audit writer thread: writes batches of deferred audit entries (reads' entries and access
 // counts) on its own connection, so the thread that answers requests never waits on their commits.
 // Started by audit-writer.ts; see there.
-import { workerData } from 'node:worker_threads';
+import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { createAuditRepository } from './audit-repository.js';
 import {
@@ -18,6 +18,9 @@ import { RowCache } from './row-cache.js';
 import { createSecretRepository } from './secret-repository.js';
 
 const { file, port, signals } = workerData as WriterThreadData;
+
+/** Batches written in one transaction at most, when several are waiting. */
+const maxBatchesPerCommit = 8;
 
 function signal(index: number, value: number): void {
   Atomics.store(signals, index, value);
@@ -49,24 +52,54 @@ function open() {
 const { db, repositories } = open();
 signal(threadStatus, threadReady);
 
-port.on('message', (message: ToWriterThread) => {
-  if ('close' in message) {
-    port.close();
-    db.close();
-    return;
+type BatchMessage = Extract<ToWriterThread, { batchNo: number }>;
+
+/**
+ * Writes the batch and those already queued behind it in one transaction (a commit costs
+ * about as much as a few hundred rows), then answers each. A close queued behind them is
+ * carried out after.
+ */
+function write(first: BatchMessage): void {
+  const batches = [first];
+  let closing = false;
+  for (let next = receiveMessageOnPort(port); next; next = receiveMessageOnPort(port)) {
+    const message = next.message as ToWriterThread;
+    if ('close' in message) {
+      closing = true;
+      break;
+    }
+    batches.push(message);
+    if (batches.length >= maxBatchesPerCommit) break;
   }
-  const { batchNo, batch, chainKey } = message;
-  const key = Buffer.from(chainKey.buffer, chainKey.byteOffset, chainKey.byteLength);
-  let answer: FromWriterThread;
+  const keys = batches.map(({ chainKey }) =>
+    Buffer.from(chainKey.buffer, chainKey.byteOffset, chainKey.byteLength),
+  );
+  let failure: string | undefined;
   try {
-    db.transaction(() => writeDeferredAudit(repositories, batch, key)).immediate();
-    answer = { batchNo, ok: true };
+    db.transaction(() => {
+      batches.forEach(({ batch }, index) => writeDeferredAudit(repositories, batch, keys[index]!));
+    }).immediate();
   } catch (error) {
-    answer = { batchNo, ok: false, reason: error instanceof Error ? error.message : String(error) };
+    failure = error instanceof Error ? error.message : String(error);
   } finally {
-    key.fill(0);
+    for (const key of keys) key.fill(0);
   }
-  port.postMessage(answer);
-  Atomics.add(signals, answeredBatches, 1);
+  for (const { batchNo } of batches) {
+    const answer: FromWriterThread =
+      failure === undefined ? { batchNo, ok: true } : { batchNo, ok: false, reason: failure };
+    port.postMessage(answer);
+    Atomics.add(signals, answeredBatches, 1);
+  }
   Atomics.notify(signals, answeredBatches);
+  if (closing) close();
+}
+
+function close(): void {
+  port.close();
+  db.close();
+}
+
+port.on('message', (message: ToWriterThread) => {
+  if ('close' in message) close();
+  else write(message);
 });
