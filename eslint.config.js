@@ -88,6 +88,8 @@ export default tseslint.config(
       'test-results/**',
       'playwright-report/**',
       'renderer/dist/**',
+      // Throwaway profiling scripts, gitignored.
+      '.scratch/**',
     ],
   },
   js.configs.recommended,
