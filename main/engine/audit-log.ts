@@ -48,6 +48,22 @@ function headSeal(key: Buffer, seq: number, mac: Buffer): Buffer {
   return createHmac('sha256', key).update(`talon/audit-head/v1|${seq}|`).update(mac).digest();
 }
 
+/** An entry's fields as stored, but for its id, details and chain MACs. */
+function storedEvent(entry: AuditEntry, createdAt: string): DeferredAuditEntry['event'] {
+  return {
+    action: entry.action,
+    actorType: entry.actor.type,
+    actorId: entry.actor.id,
+    vaultId: entry.vaultId ?? null,
+    resourceType: entry.resourceType ?? null,
+    resourceId: entry.resourceId ?? null,
+    path: entry.path ?? null,
+    outcome: entry.outcome,
+    ipAddress: entry.ip ?? null,
+    createdAt,
+  };
+}
+
 export class AuditLog {
   private pending: DeferredAuditEntry[] = [];
   private flushScheduled = false;
@@ -79,18 +95,7 @@ export class AuditLog {
   defer(entry: AuditEntry, countAccessOf?: string): void {
     this.keyRing.subkey('audit'); // refuse while locked, as append does
     this.pending.push({
-      event: {
-        action: entry.action,
-        actorType: entry.actor.type,
-        actorId: entry.actor.id,
-        vaultId: entry.vaultId ?? null,
-        resourceType: entry.resourceType ?? null,
-        resourceId: entry.resourceId ?? null,
-        path: entry.path ?? null,
-        outcome: entry.outcome,
-        ipAddress: entry.ip ?? null,
-        createdAt: this.now().toISOString(),
-      },
+      event: storedEvent(entry, this.now().toISOString()),
       details: entry.details ?? {},
       ...(countAccessOf === undefined ? {} : { countAccessOf }),
     });
@@ -182,17 +187,8 @@ export class AuditLog {
   private row(key: Buffer, entry: AuditEntry, createdAt: string, prevMac: Buffer): NewAuditEvent {
     const row: NewAuditEvent = {
       id: newId(),
-      action: entry.action,
-      actorType: entry.actor.type,
-      actorId: entry.actor.id,
-      vaultId: entry.vaultId ?? null,
-      resourceType: entry.resourceType ?? null,
-      resourceId: entry.resourceId ?? null,
-      path: entry.path ?? null,
-      outcome: entry.outcome,
+      ...storedEvent(entry, createdAt),
       detailsJson: JSON.stringify(entry.details ?? {}),
-      ipAddress: entry.ip ?? null,
-      createdAt,
       prevMac,
       mac: Buffer.alloc(0),
     };
