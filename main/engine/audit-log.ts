@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { chainMac, genesisMac } from '../store/audit-chain.js';
+import { chainMac, chainedRow, genesisMac } from '../store/audit-chain.js';
 import type {
   AuditEventRow,
   AuditFilter,
@@ -8,7 +8,6 @@ import type {
   NewAuditEvent,
   Store,
 } from '../store/store.js';
-import { newId } from '../store/ids.js';
 import type { KeyRing } from './key-ring.js';
 
 /**
@@ -185,15 +184,7 @@ export class AuditLog {
 
   /** The stored form of an entry, chained to `prevMac`. */
   private row(key: Buffer, entry: AuditEntry, createdAt: string, prevMac: Buffer): NewAuditEvent {
-    const row: NewAuditEvent = {
-      id: newId(),
-      ...storedEvent(entry, createdAt),
-      detailsJson: JSON.stringify(entry.details ?? {}),
-      prevMac,
-      mac: Buffer.alloc(0),
-    };
-    row.mac = chainMac(key, row);
-    return row;
+    return chainedRow(storedEvent(entry, createdAt), JSON.stringify(entry.details ?? {}), prevMac, key);
   }
 
   /**

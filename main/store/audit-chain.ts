@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { newId } from './ids.js';
 import type { NewAuditEvent } from './store.js';
 
 /** What the first entry links to. */
@@ -25,4 +26,36 @@ export function chainMac(key: Buffer, row: Omit<NewAuditEvent, 'mac'>): Buffer {
     row.createdAt,
   ];
   return createHmac('sha256', key).update(row.prevMac).update(JSON.stringify(fields)).digest();
+}
+
+const noMacYet = Buffer.alloc(0);
+
+/**
+ * The stored form of an entry, with a new id, chained to `prevMac` under `key`. Built field by
+ * field: the audit writer thread makes one per read, and a spread made it several times slower.
+ */
+export function chainedRow(
+  event: Omit<NewAuditEvent, 'id' | 'detailsJson' | 'prevMac' | 'mac'>,
+  detailsJson: string,
+  prevMac: Buffer,
+  key: Buffer,
+): NewAuditEvent {
+  const row: NewAuditEvent = {
+    id: newId(),
+    action: event.action,
+    actorType: event.actorType,
+    actorId: event.actorId,
+    vaultId: event.vaultId,
+    resourceType: event.resourceType,
+    resourceId: event.resourceId,
+    path: event.path,
+    outcome: event.outcome,
+    detailsJson,
+    ipAddress: event.ipAddress,
+    createdAt: event.createdAt,
+    prevMac,
+    mac: noMacYet,
+  };
+  row.mac = chainMac(key, row);
+  return row;
 }

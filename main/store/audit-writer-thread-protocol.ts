@@ -18,4 +18,5 @@ export const threadFailed = -1;
 
 export type ToWriterThread =
   { batchNo: number; batch: DeferredAuditEntry[]; chainKey: Uint8Array } | { close: true };
-export type FromWriterThread = { batchNo: number; ok: true } | { batchNo: number; ok: false; reason: string };
+/** Whether the batch was written; a batch not written is given back to its owner whole. */
+export type FromWriterThread = { batchNo: number; ok: boolean };

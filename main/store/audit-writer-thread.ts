@@ -74,20 +74,18 @@ function write(first: BatchMessage): void {
   const keys = batches.map(({ chainKey }) =>
     Buffer.from(chainKey.buffer, chainKey.byteOffset, chainKey.byteLength),
   );
-  let failure: string | undefined;
+  let ok = true;
   try {
     db.transaction(() => {
       batches.forEach(({ batch }, index) => writeDeferredAudit(repositories, batch, keys[index]!));
     }).immediate();
-  } catch (error) {
-    failure = error instanceof Error ? error.message : String(error);
+  } catch {
+    ok = false; // the owner writes them again later, on its own connection or through this thread
   } finally {
     for (const key of keys) key.fill(0);
   }
   for (const { batchNo } of batches) {
-    const answer: FromWriterThread =
-      failure === undefined ? { batchNo, ok: true } : { batchNo, ok: false, reason: failure };
-    port.postMessage(answer);
+    port.postMessage({ batchNo, ok } satisfies FromWriterThread);
     Atomics.add(signals, answeredBatches, 1);
   }
   Atomics.notify(signals, answeredBatches);

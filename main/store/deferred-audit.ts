@@ -1,8 +1,5 @@
-import { chainMac, genesisMac } from './audit-chain.js';
-import { newId } from './ids.js';
+import { chainedRow, genesisMac } from './audit-chain.js';
 import type { AuditRepository, DeferredAuditEntry, NewAuditEvent, SecretRepository } from './store.js';
-
-const noMacYet = Buffer.alloc(0);
 
 /**
  * Writes a batch of deferred entries inside the caller's write transaction: each secret's reads
@@ -23,23 +20,7 @@ export function writeDeferredAudit(
       if (count !== undefined) nextCount.set(countAccessOf, count + 1);
       details.access_count = count; // set again if the batch is ever written again
     }
-    const row: NewAuditEvent = {
-      id: newId(),
-      action: event.action,
-      actorType: event.actorType,
-      actorId: event.actorId,
-      vaultId: event.vaultId,
-      resourceType: event.resourceType,
-      resourceId: event.resourceId,
-      path: event.path,
-      outcome: event.outcome,
-      detailsJson: JSON.stringify(details),
-      ipAddress: event.ipAddress,
-      createdAt: event.createdAt,
-      prevMac,
-      mac: noMacYet,
-    };
-    row.mac = chainMac(chainKey, row);
+    const row = chainedRow(event, JSON.stringify(details), prevMac, chainKey);
     rows.push(row);
     prevMac = row.mac;
   }
