@@ -1,13 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { chainMac, chainedRow, genesisMac } from '../store/audit-chain.js';
-import type {
-  AuditEventRow,
-  AuditFilter,
-  AuditOutcome,
-  DeferredAuditEntry,
-  NewAuditEvent,
-  Store,
-} from '../store/store.js';
+import { AuditBatch } from '../store/audit-batch.js';
+import { auditEventFields, chainMac, chainedRow, genesisMac } from '../store/audit-chain.js';
+import type { AuditEventRow, AuditFilter, AuditRecord, NewAuditEvent, Store } from '../store/store.js';
 import type { KeyRing } from './key-ring.js';
 
 /**
@@ -16,18 +10,7 @@ import type { KeyRing } from './key-ring.js';
  * own fields, under the audit subkey derived from the token's HMAC key, so changing, removing or
  * reordering a row breaks the chain at that row. Values never enter it.
  */
-export interface AuditEntry {
-  action: string;
-  actor: { type: 'user' | 'agent' | 'system' | 'anonymous'; id: string | null };
-  outcome: AuditOutcome;
-  vaultId?: string | null;
-  resourceType?: string | null;
-  resourceId?: string | null;
-  path?: string | null;
-  /** Request context and outcome details; never a value or a credential. */
-  details?: Record<string, unknown>;
-  ip?: string | null;
-}
+export type AuditEntry = AuditRecord;
 
 export type AuditVerification =
   { ok: true; checked: number } | { ok: false; checked: number; brokenAt: number; reason: string };
@@ -47,24 +30,10 @@ function headSeal(key: Buffer, seq: number, mac: Buffer): Buffer {
   return createHmac('sha256', key).update(`talon/audit-head/v1|${seq}|`).update(mac).digest();
 }
 
-/** An entry's fields as stored, but for its id, details and chain MACs. */
-function storedEvent(entry: AuditEntry, createdAt: string): DeferredAuditEntry['event'] {
-  return {
-    action: entry.action,
-    actorType: entry.actor.type,
-    actorId: entry.actor.id,
-    vaultId: entry.vaultId ?? null,
-    resourceType: entry.resourceType ?? null,
-    resourceId: entry.resourceId ?? null,
-    path: entry.path ?? null,
-    outcome: entry.outcome,
-    ipAddress: entry.ip ?? null,
-    createdAt,
-  };
-}
-
 export class AuditLog {
-  private pending: DeferredAuditEntry[] = [];
+  /** Batches given back by the writer, oldest first; written before `pending`. */
+  private returned: AuditBatch[] = [];
+  private pending = AuditBatch.empty();
   private flushScheduled = false;
   private retryScheduled = false;
 
@@ -93,12 +62,8 @@ export class AuditLog {
    */
   defer(entry: AuditEntry, countAccessOf?: string): void {
     this.keyRing.subkey('audit'); // refuse while locked, as append does
-    this.pending.push({
-      event: storedEvent(entry, this.now().toISOString()),
-      details: entry.details ?? {},
-      ...(countAccessOf === undefined ? {} : { countAccessOf }),
-    });
-    if (this.pending.length >= maxDeferred) this.handOver();
+    this.pending.add(entry, this.now().getTime(), countAccessOf);
+    if (this.pending.size >= maxDeferred) this.handOver();
     else if (!this.flushScheduled) {
       this.flushScheduled = true;
       setTimeout(() => {
@@ -111,7 +76,7 @@ export class AuditLog {
   /** Write every deferred entry now: those handed over, then those still queued. */
   flush(): void {
     this.store.deferredAudit.settle();
-    if (this.pending.length === 0) return;
+    if (!this.hasPending()) return;
     const key = this.keyRing.subkey('audit');
     this.store.transaction(() => this.writePendingNow(key), { durable: false });
   }
@@ -128,23 +93,36 @@ export class AuditLog {
     }
   }
 
+  private hasPending(): boolean {
+    return this.returned.length > 0 || this.pending.size > 0;
+  }
+
+  /** Every queued batch, oldest first; the queue is left empty. */
+  private takePending(): AuditBatch[] {
+    const batches = this.pending.size > 0 ? [...this.returned, this.pending] : this.returned;
+    this.returned = [];
+    this.pending = AuditBatch.empty();
+    return batches;
+  }
+
   /** Hand the queued entries to the store's writer; a batch it gives back is queued again and retried. */
   private handOver(): void {
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
-    try {
-      this.store.deferredAudit.writeLater(batch, this.keyRing.subkey('audit'), (failed) =>
-        this.retry(failed),
-      );
-    } catch {
-      // Locked meanwhile (lock flushed what it could) or the writer could not start: keep them.
-      this.retry(batch);
+    const batches = this.takePending();
+    for (const [index, batch] of batches.entries()) {
+      try {
+        this.store.deferredAudit.writeLater(batch, this.keyRing.subkey('audit'), (failed) =>
+          this.retry([failed]),
+        );
+      } catch {
+        // Locked meanwhile (lock flushed what it could) or the writer could not start: keep them.
+        this.retry(batches.slice(index));
+        return;
+      }
     }
   }
 
-  private retry(batch: DeferredAuditEntry[]): void {
-    this.pending = batch.concat(this.pending);
+  private retry(batches: AuditBatch[]): void {
+    this.returned = batches.concat(this.returned);
     if (this.retryScheduled) return;
     this.retryScheduled = true;
     setTimeout(() => {
@@ -160,13 +138,12 @@ export class AuditLog {
 
   /** Inside a transaction: write the queued entries; if the transaction fails they are queued again. */
   private writePendingNow(key: Buffer): void {
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
+    if (!this.hasPending()) return;
+    const batches = this.takePending();
     try {
-      this.store.deferredAudit.writeNow(batch, key);
+      for (const batch of batches) this.store.deferredAudit.writeNow(batch, key);
     } catch (error) {
-      this.pending = batch.concat(this.pending);
+      this.returned = batches.concat(this.returned);
       throw error;
     }
   }
@@ -184,7 +161,7 @@ export class AuditLog {
 
   /** The stored form of an entry, chained to `prevMac`. */
   private row(key: Buffer, entry: AuditEntry, createdAt: string, prevMac: Buffer): NewAuditEvent {
-    return chainedRow(storedEvent(entry, createdAt), JSON.stringify(entry.details ?? {}), prevMac, key);
+    return chainedRow(auditEventFields(entry, createdAt), JSON.stringify(entry.details ?? {}), prevMac, key);
   }
 
   /**

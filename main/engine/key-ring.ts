@@ -48,6 +48,11 @@ export class KeyRing {
     return key;
   }
 
+  /** The vault key if it is already unwrapped (and Talon unlocked); else undefined. */
+  heldVaultKey(vaultId: string): Buffer | undefined {
+    return this.isUnlocked ? this.vaultKeys.get(vaultId) : undefined;
+  }
+
   /** The vault key, unwrapped once per unlock; concurrent first uses share one token call. */
   async vaultKey(vaultId: string, unwrap: () => Promise<Buffer>): Promise<Buffer> {
     if (!this.isUnlocked) throw new TalonError('locked', lockedMessage);

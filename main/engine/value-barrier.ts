@@ -87,31 +87,35 @@ export class ValueBarrier {
     dataKey.key.fill(0);
   }
 
-  /** Decrypt one version. The caller zeroes the returned buffer once the response is written. */
-  async open(
+  /**
+   * Decrypt one version. The caller zeroes the returned buffer once the response is written.
+   * Synchronous when the DEK is unwrapped in Node with a vault key already in the key ring (a
+   * session-mode read): the promise chain of an asynchronous open cost about as much as one of
+   * the read's two decryptions. Callers await it either way.
+   */
+  open(
     vault: BarrierVault,
     binding: ValueBinding,
     sealed: { ciphertext: Buffer; wrappedDek: Buffer },
-  ): Promise<Buffer> {
-    const dek = await this.unwrapDataKey(vault, sealed.wrappedDek);
-    try {
-      return gcmOpen(dek, sealed.ciphertext, valueAad(binding));
-    } finally {
-      dek.fill(0);
-    }
+  ): Buffer | Promise<Buffer> {
+    const dek = this.unwrapDataKey(vault, sealed.wrappedDek);
+    return dek instanceof Promise
+      ? dek.then((key) => openValue(key, sealed.ciphertext, binding))
+      : openValue(dek, sealed.ciphertext, binding);
   }
 
-  private async unwrapDataKey(vault: BarrierVault, wrapped: Buffer): Promise<Buffer> {
+  private unwrapDataKey(vault: BarrierVault, wrapped: Buffer): Buffer | Promise<Buffer> {
     this.requireUnlocked();
     const kind = wrapped[0];
     const body = wrapped.subarray(1);
     if (kind === wrappedBy.token) return this.token(() => this.keyStore.unwrapDataKey(body));
-    if (kind === wrappedBy.vaultKey) {
-      const vaultKey = await this.vaultKey(vault);
+    if (kind !== wrappedBy.vaultKey) throw damaged();
+    const held = this.keyRing.heldVaultKey(vault.id);
+    if (held) return gcmOpen(held, body, dekAad(vault.id));
+    return this.vaultKey(vault).then((vaultKey) => {
       this.requireUnlocked();
       return gcmOpen(vaultKey, body, dekAad(vault.id));
-    }
-    throw damaged();
+    });
   }
 
   /**
@@ -166,6 +170,15 @@ function damaged(cause?: unknown): TalonError {
     'A stored value failed its integrity check: the database was changed outside Talon or belongs to another token. Restore it from a backup.',
     cause === undefined ? {} : { cause },
   );
+}
+
+/** Decrypts a value under its DEK, then zeroes the DEK. */
+function openValue(dek: Buffer, ciphertext: Buffer, binding: ValueBinding): Buffer {
+  try {
+    return gcmOpen(dek, ciphertext, valueAad(binding));
+  } finally {
+    dek.fill(0);
+  }
 }
 
 function valueAad(binding: ValueBinding): Buffer {

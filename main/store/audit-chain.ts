@@ -1,6 +1,25 @@
 import { createHmac } from 'node:crypto';
 import { newId } from './ids.js';
-import type { NewAuditEvent } from './store.js';
+import type { AuditRecord, NewAuditEvent } from './store.js';
+
+/** An entry's stored fields but for its id, details and chain MACs. */
+export type AuditEventFields = Omit<NewAuditEvent, 'id' | 'detailsJson' | 'prevMac' | 'mac'>;
+
+/** The stored fields of a record made at `createdAt`. */
+export function auditEventFields(record: AuditRecord, createdAt: string): AuditEventFields {
+  return {
+    action: record.action,
+    actorType: record.actor.type,
+    actorId: record.actor.id,
+    vaultId: record.vaultId ?? null,
+    resourceType: record.resourceType ?? null,
+    resourceId: record.resourceId ?? null,
+    path: record.path ?? null,
+    outcome: record.outcome,
+    ipAddress: record.ip ?? null,
+    createdAt,
+  };
+}
 
 /** What the first entry links to. */
 export const genesisMac: Buffer = Buffer.alloc(32);
@@ -35,7 +54,7 @@ const noMacYet = Buffer.alloc(0);
  * field: the audit writer thread makes one per read, and a spread made it several times slower.
  */
 export function chainedRow(
-  event: Omit<NewAuditEvent, 'id' | 'detailsJson' | 'prevMac' | 'mac'>,
+  event: AuditEventFields,
   detailsJson: string,
   prevMac: Buffer,
   key: Buffer,

@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { DeferredAuditEntry } from './store.js';
+import type { AuditBatchData } from './audit-batch.js';
 
 /** What the audit writer thread is started with. */
 export interface WriterThreadData {
@@ -17,6 +17,6 @@ export const threadReady = 1;
 export const threadFailed = -1;
 
 export type ToWriterThread =
-  { batchNo: number; batch: DeferredAuditEntry[]; chainKey: Uint8Array } | { close: true };
+  { batchNo: number; batch: AuditBatchData; chainKey: Uint8Array } | { close: true };
 /** Whether the batch was written; a batch not written is given back to its owner whole. */
 export type FromWriterThread = { batchNo: number; ok: boolean };

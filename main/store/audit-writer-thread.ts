@@ -3,6 +3,7 @@
 // Started by audit-writer.ts; see there.
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { AuditBatch } from './audit-batch.js';
 import { createAuditRepository } from './audit-repository.js';
 import {
   type FromWriterThread,
@@ -77,7 +78,9 @@ function write(first: BatchMessage): void {
   let ok = true;
   try {
     db.transaction(() => {
-      batches.forEach(({ batch }, index) => writeDeferredAudit(repositories, batch, keys[index]!));
+      batches.forEach(({ batch }, index) =>
+        writeDeferredAudit(repositories, AuditBatch.from(batch), keys[index]!),
+      );
     }).immediate();
   } catch {
     ok = false; // the owner writes them again later, on its own connection or through this thread

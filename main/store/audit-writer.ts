@@ -12,7 +12,8 @@ import {
   threadReady,
   threadStatus,
 } from './audit-writer-thread-protocol.js';
-import type { DeferredAuditEntry, DeferredAuditWriter } from './store.js';
+import type { AuditBatch } from './audit-batch.js';
+import type { DeferredAuditWriter } from './store.js';
 
 /**
  * How long `settle` waits for the writer thread before it gives the batches back to be written
@@ -65,22 +66,15 @@ export class AuditWriterThread implements Omit<DeferredAuditWriter, 'writeNow'> 
   /** Set when the thread could not start: batches are then refused and written by their owner. */
   private cannotStart = false;
   private nextBatchNo = 1;
-  private readonly inFlight = new Map<
-    number,
-    { batch: DeferredAuditEntry[]; onFailed: (batch: DeferredAuditEntry[]) => void }
-  >();
+  private readonly inFlight = new Map<number, { batch: AuditBatch; onFailed: (batch: AuditBatch) => void }>();
 
   /** `onWritten` learns of each batch written (the store drops the cached rows it changed). */
   constructor(
     private readonly file: string,
-    private readonly onWritten: (batch: readonly DeferredAuditEntry[]) => void,
+    private readonly onWritten: (batch: AuditBatch) => void,
   ) {}
 
-  writeLater(
-    batch: DeferredAuditEntry[],
-    chainKey: Buffer,
-    onFailed: (batch: DeferredAuditEntry[]) => void,
-  ): void {
+  writeLater(batch: AuditBatch, chainKey: Buffer, onFailed: (batch: AuditBatch) => void): void {
     // Reads can come faster than their entries are written: past this many batches the reader
     // waits, so the backlog (and what a crash would lose) stays bounded.
     this.waitUntilInFlightAtMost(maxBatchesInFlight - 1);
@@ -91,7 +85,7 @@ export class AuditWriterThread implements Omit<DeferredAuditWriter, 'writeNow'> 
     // An exact-size copy: posting a pooled Buffer would copy its whole shared slab along.
     const key = new Uint8Array(chainKey);
     try {
-      port.postMessage({ batchNo, batch, chainKey: key } satisfies ToWriterThread);
+      port.postMessage({ batchNo, batch: batch.data(), chainKey: key } satisfies ToWriterThread);
     } finally {
       key.fill(0);
     }

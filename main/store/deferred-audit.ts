@@ -1,5 +1,6 @@
 import { chainedRow, genesisMac } from './audit-chain.js';
-import type { AuditRepository, DeferredAuditEntry, NewAuditEvent, SecretRepository } from './store.js';
+import type { AuditBatch } from './audit-batch.js';
+import type { AuditRepository, NewAuditEvent, SecretRepository } from './store.js';
 
 /**
  * Writes a batch of deferred entries inside the caller's write transaction: each secret's reads
@@ -8,19 +9,21 @@ import type { AuditRepository, DeferredAuditEntry, NewAuditEvent, SecretReposito
  */
 export function writeDeferredAudit(
   repositories: { audit: AuditRepository; secrets: Pick<SecretRepository, 'addAccessCount'> },
-  batch: readonly DeferredAuditEntry[],
+  batch: AuditBatch,
   chainKey: Buffer,
 ): void {
   const nextCount = countAccesses(repositories.secrets, batch);
   let prevMac = repositories.audit.last()?.mac ?? genesisMac;
   const rows: NewAuditEvent[] = [];
-  for (const { event, details, countAccessOf } of batch) {
+  for (let index = 0; index < batch.size; index += 1) {
+    const details = batch.details(index);
+    const countAccessOf = batch.countAccessOf(index);
     if (countAccessOf !== undefined) {
       const count = nextCount.get(countAccessOf);
       if (count !== undefined) nextCount.set(countAccessOf, count + 1);
       details.access_count = count; // set again if the batch is ever written again
     }
-    const row = chainedRow(event, JSON.stringify(details), prevMac, chainKey);
+    const row = chainedRow(batch.event(index), JSON.stringify(details), prevMac, chainKey);
     rows.push(row);
     prevMac = row.mac;
   }
@@ -30,14 +33,10 @@ export function writeDeferredAudit(
 /** Adds each secret's reads to its counter, one update per secret; returns the count each secret's first read made. */
 function countAccesses(
   secrets: Pick<SecretRepository, 'addAccessCount'>,
-  batch: readonly DeferredAuditEntry[],
+  batch: AuditBatch,
 ): Map<string, number> {
-  const reads = new Map<string, number>();
-  for (const { countAccessOf } of batch) {
-    if (countAccessOf !== undefined) reads.set(countAccessOf, (reads.get(countAccessOf) ?? 0) + 1);
-  }
   const first = new Map<string, number>();
-  for (const [secretId, count] of reads) {
+  for (const [secretId, count] of batch.accessesBySecret()) {
     const total = secrets.addAccessCount(secretId, count);
     if (total !== undefined) first.set(secretId, total - count + 1);
   }

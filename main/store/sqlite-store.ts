@@ -63,7 +63,7 @@ export function openSqliteStore(file: string): SqliteStore {
   });
   const audit = createAuditRepository(db);
   const auditWriter = new AuditWriterThread(file, (batch) => {
-    for (const { countAccessOf } of batch) if (countAccessOf !== undefined) secrets.forgetRow(countAccessOf);
+    for (const secretId of batch.accessesBySecret().keys()) secrets.forgetRow(secretId);
   });
   // Prepared once: a read's batched bookkeeping switches durability at every commit.
   const syncNormal = db.prepare('PRAGMA synchronous = NORMAL');

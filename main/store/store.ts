@@ -1,7 +1,8 @@
 /**
  * What Talon keeps on disk, as the engine sees it: one row type per table and one repository
- * interface per table. The engine depends only on this file; `sqlite-store.ts` implements it on
- * better-sqlite3, and a PostgreSQL store would be one more implementation.
+ * interface per table. The engine depends only on this file and on the stored forms next to it
+ * that it builds (`audit-batch.ts`, `audit-chain.ts`, `ids.ts`); `sqlite-store.ts` implements it
+ * on better-sqlite3, and a PostgreSQL store would be one more implementation.
  *
  * Conventions (the caller makes these, the store only keeps them):
  * - ids are UUID strings; times are ISO-8601 UTC strings, compared as text, so always write them
@@ -12,6 +13,8 @@
  *
  * Every method is synchronous. Writes that must agree go inside `Store.transaction`.
  */
+
+import type { AuditBatch } from './audit-batch.js';
 
 export type PrincipalType = 'user' | 'agent';
 export type UserRole = 'owner' | 'member';
@@ -321,15 +324,18 @@ export interface AuthFailureRow {
   lastFailureAt: string;
 }
 
-/**
- * A read's audit entry, written a moment after the read together with others. Plain data: it may
- * cross to another thread.
- */
-export interface DeferredAuditEntry {
-  event: Omit<NewAuditEvent, 'id' | 'detailsJson' | 'prevMac' | 'mac'>;
-  details: Record<string, unknown>;
-  /** The secret whose access counter the read adds one to; the count it made joins `details` as `access_count`. */
-  countAccessOf?: string;
+/** An audit entry as the engine makes it: who did what, where, with what outcome. Never a value. */
+export interface AuditRecord {
+  action: string;
+  actor: { type: 'user' | 'agent' | 'system' | 'anonymous'; id: string | null };
+  outcome: AuditOutcome;
+  vaultId?: string | null;
+  resourceType?: string | null;
+  resourceId?: string | null;
+  path?: string | null;
+  /** Request context and outcome details; never a value or a credential. */
+  details?: Record<string, unknown>;
+  ip?: string | null;
 }
 
 /**
@@ -338,18 +344,14 @@ export interface DeferredAuditEntry {
  */
 export interface DeferredAuditWriter {
   /** Writes the batch now, inside the caller's write transaction. */
-  writeNow(batch: readonly DeferredAuditEntry[], chainKey: Buffer): void;
+  writeNow(batch: AuditBatch, chainKey: Buffer): void;
   /**
    * Hands the batch over to be written away from the caller (on SQLite: a writer thread with its
    * own connection) and returns at once; `onFailed` gets the batch back if it could not be written.
    * The key is copied: the caller keeps, and may zero, its own. Throws when no writer can take
    * the batch (the caller then writes it with `writeNow`).
    */
-  writeLater(
-    batch: DeferredAuditEntry[],
-    chainKey: Buffer,
-    onFailed: (batch: DeferredAuditEntry[]) => void,
-  ): void;
+  writeLater(batch: AuditBatch, chainKey: Buffer, onFailed: (batch: AuditBatch) => void): void;
   /** Blocks until every batch handed over is written or given back. Never inside a transaction. */
   settle(): void;
 }

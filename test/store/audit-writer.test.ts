@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AuditBatch } from '../../main/store/audit-batch.js';
 import { chainMac, genesisMac } from '../../main/store/audit-chain.js';
 import { AuditWriterThread } from '../../main/store/audit-writer.js';
-import type { AuditEventRow, DeferredAuditEntry } from '../../main/store/store.js';
+import type { AuditEventRow } from '../../main/store/store.js';
 import { sampleAuditEvent, sampleSecret, sampleVault } from './sample-rows.js';
 import { openTemporaryStore } from './temporary-store.js';
 
@@ -20,23 +21,30 @@ function storeWithSecret() {
   return { ...opened, vault, secret };
 }
 
-function readEntry(secretId: string, n: number, outcome = 'success'): DeferredAuditEntry {
-  return {
-    event: {
-      action: 'secret.read',
-      actorType: 'agent',
-      actorId: 'agent-1',
-      vaultId: null,
-      resourceType: 'secret',
-      resourceId: secretId,
-      path: 'api/key',
-      outcome: outcome as 'success',
-      ipAddress: null,
-      createdAt: new Date(Date.UTC(2026, 10, 29, 8, 0, 0, n)).toISOString(),
-    },
-    details: { n },
-    countAccessOf: secretId,
-  };
+/** A batch of reads of `secretId`, numbered `from`, `from + 1`, …; `outcomeOf` may spoil one. */
+function readsOf(
+  secretId: string,
+  from: number,
+  count = 1,
+  outcomeOf = (_n: number) => 'success',
+): AuditBatch {
+  const batch = AuditBatch.empty();
+  for (let n = from; n < from + count; n += 1) {
+    batch.add(
+      {
+        action: 'secret.read',
+        actor: { type: 'agent', id: 'agent-1' },
+        outcome: outcomeOf(n) as 'success',
+        resourceType: 'secret',
+        resourceId: secretId,
+        path: 'api/key',
+        details: { n },
+      },
+      Date.UTC(2026, 10, 29, 8, 0, 0, n),
+      secretId,
+    );
+  }
+  return batch;
 }
 
 /** Every entry in chain order, checked link by link under `key`. */
@@ -63,11 +71,9 @@ describe('the audit writer thread', () => {
     const { store, secret } = storeWithSecret();
     const key = randomBytes(32);
     expect(store.secrets.getSecretById(secret.id)?.accessCount).toBe(0); // now cached
-    const failed: DeferredAuditEntry[][] = [];
-    store.deferredAudit.writeLater([readEntry(secret.id, 1), readEntry(secret.id, 2)], key, (b) =>
-      failed.push(b),
-    );
-    store.deferredAudit.writeLater([readEntry(secret.id, 3)], key, (b) => failed.push(b));
+    const failed: AuditBatch[] = [];
+    store.deferredAudit.writeLater(readsOf(secret.id, 1, 2), key, (b) => failed.push(b));
+    store.deferredAudit.writeLater(readsOf(secret.id, 3), key, (b) => failed.push(b));
     store.deferredAudit.settle();
 
     expect(failed).toEqual([]);
@@ -84,9 +90,7 @@ describe('the audit writer thread', () => {
   it('keeps order and exact counts when far more batches come than may be in flight at once', () => {
     const { store, secret } = storeWithSecret();
     const key = randomBytes(32);
-    const batches = Array.from({ length: 30 }, (_, b) =>
-      Array.from({ length: 50 }, (_, i) => readEntry(secret.id, b * 50 + i)),
-    );
+    const batches = Array.from({ length: 30 }, (_, b) => readsOf(secret.id, b * 50, 50));
     for (const batch of batches)
       store.deferredAudit.writeLater(batch, key, () => expect.fail('no batch fails'));
     store.deferredAudit.settle();
@@ -100,7 +104,7 @@ describe('the audit writer thread', () => {
   it("lands before the owner's next write transaction, which chains after it", () => {
     const { store, secret } = storeWithSecret();
     const key = randomBytes(32);
-    store.deferredAudit.writeLater([readEntry(secret.id, 1)], key, () => {});
+    store.deferredAudit.writeLater(readsOf(secret.id, 1), key, () => {});
     store.transaction(() => {
       const head = store.audit.last();
       const row = { ...sampleAuditEvent({ action: 'secret.write' }), prevMac: head?.mac ?? genesisMac };
@@ -113,11 +117,12 @@ describe('the audit writer thread', () => {
 
   it('gives a batch it could not write back whole, and writes nothing of it', () => {
     const { store, secret } = storeWithSecret();
-    const failed: DeferredAuditEntry[][] = [];
-    const bad = [readEntry(secret.id, 1), readEntry(secret.id, 2, 'not-an-outcome')];
+    const failed: AuditBatch[] = [];
+    const bad = readsOf(secret.id, 1, 2, (n) => (n === 2 ? 'not-an-outcome' : 'success'));
     store.deferredAudit.writeLater(bad, randomBytes(32), (batch) => failed.push(batch));
     store.deferredAudit.settle();
-    expect(failed).toEqual([bad]);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toBe(bad);
     expect(store.audit.last()).toBeUndefined();
     expect(store.secrets.getSecretById(secret.id)?.accessCount).toBe(0);
   });
@@ -125,7 +130,7 @@ describe('the audit writer thread', () => {
   it('moves the row cache epoch on changes to cached rows, not on access counting', () => {
     const { store, file, secret } = storeWithSecret();
     const before = epochOf(file);
-    store.deferredAudit.writeLater([readEntry(secret.id, 1)], randomBytes(32), () => {});
+    store.deferredAudit.writeLater(readsOf(secret.id, 1), randomBytes(32), () => {});
     store.deferredAudit.settle();
     store.secrets.addAccessCount(secret.id, 2);
     expect(epochOf(file)).toBe(before);
@@ -137,11 +142,12 @@ describe('the audit writer thread', () => {
     const writer = new AuditWriterThread('/nonexistent-folder/talon.db', () =>
       expect.fail('nothing is written'),
     );
-    const returned: DeferredAuditEntry[][] = [];
-    const batch = [readEntry('secret-1', 1)];
+    const returned: AuditBatch[] = [];
+    const batch = readsOf('secret-1', 1);
     writer.writeLater(batch, randomBytes(32), (failed) => returned.push(failed));
     writer.settle();
-    expect(returned).toEqual([batch]);
+    expect(returned).toHaveLength(1);
+    expect(returned[0]).toBe(batch);
     expect(() => writer.writeLater(batch, randomBytes(32), () => {})).toThrow(/could not start/u);
     writer.close();
   });
