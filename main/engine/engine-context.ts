@@ -76,12 +76,14 @@ export function actorOf(principal: Principal): { type: 'user' | 'agent'; id: str
   return { type: principal.type, id: principal.id };
 }
 
-/** The caller's transport and request id, for audit details. */
-export function callDetails(call: CallContext): Record<string, unknown> {
-  return {
-    ...(call.via ? { via: call.via } : {}),
-    ...(call.requestId ? { request_id: call.requestId } : {}),
-  };
+/** The caller's transport and request id, for audit details: added to `details` (by default a new object). */
+export function callDetails(
+  call: CallContext,
+  details: Record<string, unknown> = {},
+): Record<string, unknown> {
+  if (call.via) details.via = call.via;
+  if (call.requestId) details.request_id = call.requestId;
+  return details;
 }
 
 /** Record a successful change or access by `principal`; every service records through this. */

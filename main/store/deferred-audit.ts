@@ -16,12 +16,12 @@ export function writeDeferredAudit(
   let prevMac = repositories.audit.last()?.mac ?? genesisMac;
   const rows: NewAuditEvent[] = [];
   for (let index = 0; index < batch.size; index += 1) {
-    const details = batch.details(index);
+    const details = batch.detailsOf(index);
     const countAccessOf = batch.countAccessOf(index);
     if (countAccessOf !== undefined) {
       const count = nextCount.get(countAccessOf);
       if (count !== undefined) nextCount.set(countAccessOf, count + 1);
-      details.access_count = count; // set again if the batch is ever written again
+      details.access_count = count;
     }
     const row = chainedRow(batch.event(index), JSON.stringify(details), prevMac, chainKey);
     rows.push(row);

@@ -113,9 +113,13 @@ export class CachedRows<Row> {
     return row;
   }
 
-  /** The cached row, if any; undefined when there is none or the cache may not be used now. */
+  /**
+   * The cached row, if any, without asking whether the cache may be used: only after
+   * `RowCache.usable()` said so, in the same synchronous step (a lookup that peeks at two tables
+   * asks once; asking costs as much as the lookups).
+   */
   peek(key: string): Row | undefined {
-    return this.cache.usable() ? this.entries.get(key) : undefined;
+    return this.entries.get(key);
   }
 
   set(key: string, row: Row): void {

@@ -183,12 +183,11 @@ describe('locking', () => {
   });
 
   it('calls in flight when Talon locks fail with locked, not as damaged data, and store nothing', async () => {
-    if (!t.engine.isUnlocked) await t.engine.unlock(t.pin, t.call());
+    // A fresh unlock holds no vault key: the session-mode reads below wait for the token to unwrap
+    // it, as the strict-mode ones wait for their DEK, so all of them are in flight at the lock.
+    if (t.engine.isUnlocked) await t.engine.lock(t.call());
+    await t.engine.unlock(t.pin, t.call());
     const strict = t.engine.vaults.list(t.owner).find((v) => v.name === 'strict-locked')!;
-    // Warm the session vault key, so reads in flight hold it when the lock zeroes it.
-    expect((await t.engine.secrets.get(t.owner, vaultId, 'app/key', t.call())).value).toBe(
-      'survives-the-lock',
-    );
     const versionsBefore = t.store.secrets.listVersions(
       t.store.secrets.getSecretByPath(vaultId, 'app/key')!.id,
     ).length;
@@ -217,6 +216,16 @@ describe('locking', () => {
     expect((await t.engine.secrets.get(t.owner, strict.id, 'app/key', t.call())).value).toBe(
       'strict-survives',
     );
+  });
+
+  it('a session-mode read with its vault key held is done before a lock that follows it', async () => {
+    if (!t.engine.isUnlocked) await t.engine.unlock(t.pin, t.call());
+    await t.engine.secrets.get(t.owner, vaultId, 'app/key', t.call()); // holds the vault key
+    const read = t.engine.secrets.get(t.owner, vaultId, 'app/key', t.call());
+    await t.engine.lock(t.call());
+    expect((await read).value).toBe('survives-the-lock');
+    await expectTalonError(t.engine.secrets.get(t.owner, vaultId, 'app/key', t.call()), 'locked');
+    await t.engine.unlock(t.pin, t.call());
   });
 
   it('setUpOwner runs once: a second call changes nothing', () => {

@@ -21,10 +21,20 @@ const record: fc.Arbitrary<AuditRecord> = fc.record({
   resourceId: nullable,
   path: nullable,
   details: fc.option(
-    fc.dictionary(fc.constantFrom('version', 'via', 'request_id'), fc.oneof(fc.integer(), text)),
-    {
-      nil: undefined,
-    },
+    fc.dictionary(
+      fc.constantFrom('version', 'via', 'request_id', 'reason', '2', 'nested'),
+      fc.oneof(
+        fc.integer(),
+        fc.double(),
+        text,
+        fc.boolean(),
+        fc.constant(null),
+        fc.constant(undefined),
+        fc.array(fc.oneof(fc.integer(), text)),
+        fc.record({ inner: text }),
+      ),
+    ),
+    { nil: undefined },
   ),
   ip: nullable,
 });
@@ -42,7 +52,8 @@ describe('an audit batch', () => {
         entries.forEach(([made, at, countAccessOf], index) => {
           for (const batch of [built, received]) {
             expect(batch.event(index)).toEqual(auditEventFields(made, new Date(at).toISOString()));
-            expect(batch.details(index)).toEqual(made.details ?? {});
+            // The same JSON text as the details themselves make, key order included.
+            expect(JSON.stringify(batch.detailsOf(index))).toBe(JSON.stringify(made.details ?? {}));
             expect(batch.countAccessOf(index)).toBe(countAccessOf);
           }
         });
@@ -71,9 +82,12 @@ describe('an audit batch', () => {
       actor: { type: 'agent', id: 'a' },
       outcome: 'success',
     };
-    batch.add(read, 1_000, 's1');
-    batch.data().numbers.fill(-1);
+    batch.add({ ...read, details: { version: 2 } }, 1_000, 's1');
+    const handedOver = batch.data();
+    handedOver.entries.fill(-1);
+    handedOver.details.fill(-1);
     expect(batch.event(0).createdAt).toBe(new Date(1_000).toISOString());
     expect(batch.countAccessOf(0)).toBe('s1');
+    expect(batch.detailsOf(0)).toEqual({ version: 2 });
   });
 });
