@@ -38,6 +38,7 @@ const record: fc.Arbitrary<AuditRecord> = fc.record({
   ),
   ip: nullable,
 });
+const read: AuditRecord = { action: 'secret.read', actor: { type: 'agent', id: 'a' }, outcome: 'success' };
 const entry = fc.tuple(record, fc.integer({ min: 0, max: 4_102_444_800_000 }), optional);
 
 describe('an audit batch', () => {
@@ -63,11 +64,6 @@ describe('an audit batch', () => {
 
   it('counts the accesses it carries per secret', () => {
     const batch = AuditBatch.empty();
-    const read: AuditRecord = {
-      action: 'secret.read',
-      actor: { type: 'agent', id: 'a' },
-      outcome: 'success',
-    };
     for (const secretId of ['s1', 's2', 's1', undefined, 's1']) batch.add(read, 0, secretId);
     expect([...batch.accessesBySecret()]).toEqual([
       ['s1', 3],
@@ -77,11 +73,6 @@ describe('an audit batch', () => {
 
   it('keeps its own numbers when handed over, so a batch given back is still whole', () => {
     const batch = AuditBatch.empty();
-    const read: AuditRecord = {
-      action: 'secret.read',
-      actor: { type: 'agent', id: 'a' },
-      outcome: 'success',
-    };
     batch.add({ ...read, details: { version: 2 } }, 1_000, 's1');
     const handedOver = batch.data();
     handedOver.entries.fill(-1);
